@@ -1,0 +1,27 @@
+# PcDeps.cmake: find libuv and (for tests) cmocka. Each is wrapped in one
+# portcullis:: INTERFACE target. The CMake package is preferred (vcpkg, upstream
+# builds); Debian 12 ships only pkg-config files, so that is the fallback.
+find_package(libuv CONFIG QUIET)
+if(TARGET libuv::uv_a OR TARGET libuv::uv)
+  add_library(portcullis::libuv INTERFACE IMPORTED)
+  if(TARGET libuv::uv_a)
+    target_link_libraries(portcullis::libuv INTERFACE libuv::uv_a)
+  else()
+    target_link_libraries(portcullis::libuv INTERFACE libuv::uv)
+  endif()
+else()
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv>=1.44)
+  add_library(portcullis::libuv ALIAS PkgConfig::LIBUV)
+endif()
+
+if(BUILD_TESTING)
+  find_package(cmocka CONFIG QUIET)
+  if(TARGET cmocka::cmocka)
+    add_library(portcullis::cmocka ALIAS cmocka::cmocka)
+  else()
+    find_package(PkgConfig REQUIRED)
+    pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+    add_library(portcullis::cmocka ALIAS PkgConfig::CMOCKA)
+  endif()
+endif()

@@ -1,0 +1,40 @@
+# PcWarnings.cmake: one INTERFACE target, pc_options, that carries the language
+# level, the warning set, sanitizers and hardening for every project target.
+add_library(pc_options INTERFACE)
+
+if(MSVC)
+  target_compile_options(pc_options INTERFACE /W4 /utf-8 /wd4100)
+else()
+  target_compile_options(pc_options INTERFACE
+    -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+    -Wold-style-definition -Wformat=2 -Wundef -Wpointer-arith -Wwrite-strings
+    -Wvla -Wimplicit-fallthrough -Wdeclaration-after-statement -Wconversion
+    -Wno-sign-conversion -Wno-unused-parameter)
+endif()
+
+if(NOT WIN32)
+  # Strict C11 hides the POSIX types that uv.h needs (pthread_rwlock_t).
+  target_compile_definitions(pc_options INTERFACE _POSIX_C_SOURCE=200809L)
+endif()
+
+if(PC_WERROR)
+  if(MSVC)
+    target_compile_options(pc_options INTERFACE /WX)
+  else()
+    target_compile_options(pc_options INTERFACE -Werror)
+  endif()
+endif()
+
+set(_pc_sanitize "")
+if(PC_ASAN)
+  list(APPEND _pc_sanitize address)
+endif()
+if(PC_UBSAN)
+  list(APPEND _pc_sanitize undefined)
+endif()
+if(_pc_sanitize)
+  list(JOIN _pc_sanitize "," _pc_san)
+  target_compile_options(pc_options INTERFACE -fsanitize=${_pc_san} -fno-omit-frame-pointer
+                                              -fno-sanitize-recover=undefined)
+  target_link_options(pc_options INTERFACE -fsanitize=${_pc_san})
+endif()

@@ -1,0 +1,2 @@
+/* addr.c: placeholder until its module is written. */
+typedef int pc__addr_placeholder;

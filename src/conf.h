@@ -1,0 +1,84 @@
+/*
+ * conf.h: the configuration snapshot and its parser.
+ *
+ * The file is flat "Directive value" lines (tinyproxy/sshd style): directive
+ * names are case-insensitive, one directive per line, '#' starts a comment
+ * line, blank lines are ignored, a value may be double-quoted (for paths with
+ * spaces). Parsing is pure (text in, snapshot out); reading the files and
+ * loading blocklists is conf_load's job. Errors read "<origin>:<line>: message".
+ *
+ * A snapshot is immutable once built and shared by reference: connections
+ * keep the snapshot they started with (refcount managed by conf_load).
+ */
+#ifndef PC_CONF_H
+#define PC_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acl.h"
+#include "addr.h"
+#include "filter.h"
+
+#define PC_MAX_LISTEN 16
+
+typedef struct {
+    pc_addr_t addr; /* an IP literal; host names are not accepted */
+    uint16_t port;  /* 0 = any free port (used by tests) */
+} pc_listen_t;
+
+typedef enum {
+    PC_LOG_ERROR = 0,
+    PC_LOG_WARN = 1,
+    PC_LOG_INFO = 2,
+    PC_LOG_DEBUG = 3
+} pc_log_level_t;
+
+typedef struct pc_conf_s {
+    int refs; /* managed by conf_load (pc_conf_ref / pc_conf_unref) */
+
+    pc_listen_t listen[PC_MAX_LISTEN]; /* default: 127.0.0.1:3128 */
+    size_t num_listen;
+
+    pc_acl_t *acl;              /* owned; empty = loopback clients only */
+    pc_portset_t connect_ports; /* default: {443} */
+
+    char **blocklist_files; /* owned, each owned; in file order */
+    size_t num_blocklist_files;
+    pc_filter_t *blocklist; /* owned; filled by conf_load from blocklist_files */
+
+    char *access_log; /* owned; NULL = off, "stdout", or a file path */
+
+    uint64_t header_timeout_ms;   /* HeaderTimeout, default 30 s */
+    uint64_t connect_timeout_ms;  /* ConnectTimeout, default 10 s */
+    uint64_t idle_timeout_ms;     /* IdleTimeout, default 600 s */
+    uint64_t shutdown_timeout_ms; /* ShutdownTimeout (grace period), default 10 s */
+    unsigned max_clients;         /* MaxClients, default 1024 */
+    pc_log_level_t log_level;     /* LogLevel, default info */
+    char via_name[64];            /* ViaName, default "portcullis" */
+
+    char *origin; /* owned: the file name the snapshot came from, for messages */
+} pc_conf_t;
+
+typedef struct {
+    char msg[512]; /* "<origin>:<line>: <message>" */
+} pc_conf_error_t;
+
+/* A snapshot holding only the built-in defaults. 0 or PC_E_NOMEM. */
+int pc_conf_new_defaults(pc_conf_t **out);
+
+/*
+ * Parses text[0..len) (need not be NUL-terminated) on top of the defaults.
+ * Repeatable directives (Listen, Allow, Deny, ConnectPort, Blocklist): the
+ * first occurrence in a file replaces the default, later ones add.
+ * On error returns PC_E_CONF_SYNTAX or PC_E_CONF_VALUE, fills err, and sets
+ * *out to NULL. The blocklist files are only recorded, not read.
+ */
+int pc_conf_parse(const char *text, size_t len, const char *origin, pc_conf_t **out,
+                  pc_conf_error_t *err);
+
+/* Frees a snapshot and everything it owns (whatever refs says). */
+void pc_conf_free(pc_conf_t *conf);
+
+#endif
