@@ -9,22 +9,22 @@
 #ifndef PC_ERROR_H
 #define PC_ERROR_H
 
-#define PC_ERRNO_MAP(XX)                                                      \
-    XX(BAD_REQUEST, -20001, "malformed HTTP request")                         \
-    XX(HEAD_TOO_BIG, -20002, "request head exceeds limit")                    \
-    XX(URI_TOO_LONG, -20003, "request line exceeds limit")                    \
-    XX(DENIED_ACL, -20004, "client address denied")                           \
-    XX(DENIED_FILTER, -20005, "destination blocked by filter")                \
-    XX(DENIED_PORT, -20006, "CONNECT port not allowed")                       \
-    XX(BAD_RESPONSE, -20007, "malformed HTTP response from origin")           \
-    XX(NOT_IMPLEMENTED, -20008, "request not supported by this proxy")        \
-    XX(CONF_SYNTAX, -20009, "configuration syntax error")                     \
-    XX(CONF_VALUE, -20010, "configuration value invalid")                     \
-    XX(BAD_HOST, -20011, "malformed host name")                               \
-    XX(NOMEM, -20012, "out of memory")                                        \
-    XX(TOO_MANY_HEADERS, -20013, "too many header fields")                    \
-    XX(UPSTREAM_CLOSED, -20014, "origin closed the connection prematurely")   \
-    XX(TIMEOUT, -20015, "timed out")                                          \
+#define PC_ERRNO_MAP(XX)                                                    \
+    XX(BAD_REQUEST, -20001, "malformed HTTP request")                       \
+    XX(HEAD_TOO_BIG, -20002, "request head exceeds limit")                  \
+    XX(URI_TOO_LONG, -20003, "request line exceeds limit")                  \
+    XX(DENIED_ACL, -20004, "client address denied")                         \
+    XX(DENIED_FILTER, -20005, "destination blocked by filter")              \
+    XX(DENIED_PORT, -20006, "CONNECT port not allowed")                     \
+    XX(BAD_RESPONSE, -20007, "malformed HTTP response from origin")         \
+    XX(NOT_IMPLEMENTED, -20008, "request not supported by this proxy")      \
+    XX(CONF_SYNTAX, -20009, "configuration syntax error")                   \
+    XX(CONF_VALUE, -20010, "configuration value invalid")                   \
+    XX(BAD_HOST, -20011, "malformed host name")                             \
+    XX(NOMEM, -20012, "out of memory")                                      \
+    XX(TOO_MANY_HEADERS, -20013, "too many header fields")                  \
+    XX(UPSTREAM_CLOSED, -20014, "origin closed the connection prematurely") \
+    XX(TIMEOUT, -20015, "timed out")                                        \
     XX(NO_SPACE, -20016, "output buffer too small")
 
 typedef enum {

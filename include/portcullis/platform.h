@@ -1,0 +1,36 @@
+/*
+ * platform.h: the only operating-system interface the core uses.
+ *
+ * Implemented in platform/posix and platform/win32. Events from the OS
+ * (signals, console control, later the service manager) are delivered on the
+ * event loop through libuv handles; nothing runs inside a signal handler.
+ */
+#ifndef PC_PLATFORM_H
+#define PC_PLATFORM_H
+
+#include <uv.h>
+
+typedef enum {
+    PC_EVENT_STOP,          /* stop now-ish: close listeners, drain with the grace period */
+    PC_EVENT_GRACEFUL_STOP, /* stop accepting, let every transaction finish */
+    PC_EVENT_RELOAD,        /* re-read the configuration */
+    PC_EVENT_REOPEN_LOGS    /* reopen log files (after rotation) */
+} pc_event_t;
+
+typedef void (*pc_event_cb)(pc_event_t ev, void *data);
+
+typedef struct pc_platform_events_s pc_platform_events_t;
+
+/*
+ * Starts delivering OS events to cb on loop. POSIX: SIGINT, SIGTERM -> STOP,
+ * SIGQUIT -> GRACEFUL_STOP, SIGHUP -> RELOAD, SIGUSR1 -> REOPEN_LOGS; SIGPIPE
+ * is ignored. Windows console: Ctrl-C, Ctrl-Break, close -> STOP.
+ * Returns 0 or a UV_E* code (then cb is never called).
+ */
+int pc_platform_events_start(uv_loop_t *loop, pc_event_cb cb, void *data,
+                             pc_platform_events_t **out);
+
+/* Stops delivery and closes the handles; frees itself once they are closed. */
+void pc_platform_events_stop(pc_platform_events_t *ev);
+
+#endif

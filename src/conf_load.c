@@ -1,0 +1,132 @@
+/*
+ * conf_load.c: files to snapshots, and snapshot reference counting.
+ *
+ * Files are read whole with stdio: configuration and list files are read at
+ * start and on reload, never per request. Reference counts are plain ints:
+ * a snapshot is only touched on the loop thread that holds it (the worker
+ * issue makes them atomic).
+ */
+#include "conf_load.h"
+
+#include "portcullis/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#define MAX_FILE_SIZE ((size_t)1 << 30)
+
+static int
+read_file(const char *path, char **text, size_t *len, pc_conf_error_t *err)
+{
+    FILE *fp = fopen(path, "rb");
+    size_t cap = 65536, n = 0, got;
+    char *buf = NULL, *nb;
+
+    if (fp == NULL) {
+        int e = errno;
+        snprintf(err->msg, sizeof(err->msg), "%s: cannot open: %s", path,
+                 uv_strerror(uv_translate_sys_error(e)));
+        return uv_translate_sys_error(e);
+    }
+    for (;;) {
+        nb = realloc(buf, cap + 1);
+        if (nb == NULL) {
+            break;
+        }
+        buf = nb;
+        got = fread(buf + n, 1, cap - n, fp);
+        n += got;
+        if (n < cap || cap >= MAX_FILE_SIZE) {
+            break;
+        }
+        cap *= 2;
+    }
+    if (nb == NULL || ferror(fp) || (n == cap && cap >= MAX_FILE_SIZE)) {
+        snprintf(err->msg, sizeof(err->msg), "%s: cannot read (error or larger than 1 GiB)", path);
+        free(buf);
+        fclose(fp);
+        return PC_E_CONF_VALUE;
+    }
+    fclose(fp);
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+static int
+load_blocklists(pc_conf_t *conf, pc_conf_error_t *err)
+{
+    size_t i, len;
+    char *text;
+    int rc;
+
+    for (i = 0; i < conf->num_blocklist_files; i++) {
+        rc = read_file(conf->blocklist_files[i], &text, &len, err);
+        if (rc != 0) {
+            return rc;
+        }
+        rc = pc_filter_add_list(conf->blocklist, text, len, conf->blocklist_files[i], err->msg,
+                                sizeof(err->msg));
+        free(text);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int
+pc_conf_load(const char *path, pc_conf_t **out, pc_conf_error_t *err)
+{
+    pc_conf_t *conf = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    err->msg[0] = '\0';
+    if (path == NULL) {
+        rc = pc_conf_new_defaults(&conf);
+        if (rc != 0) {
+            snprintf(err->msg, sizeof(err->msg), "out of memory");
+            return rc;
+        }
+    } else {
+        rc = read_file(path, &text, &len, err);
+        if (rc != 0) {
+            return rc;
+        }
+        rc = pc_conf_parse(text, len, path, &conf, err);
+        free(text);
+        if (rc != 0) {
+            return rc;
+        }
+        rc = load_blocklists(conf, err);
+        if (rc != 0) {
+            pc_conf_free(conf);
+            return rc;
+        }
+    }
+    conf->refs = 1;
+    *out = conf;
+    return 0;
+}
+
+pc_conf_t *
+pc_conf_ref(pc_conf_t *conf)
+{
+    conf->refs++;
+    return conf;
+}
+
+void
+pc_conf_unref(pc_conf_t *conf)
+{
+    if (conf != NULL && --conf->refs == 0) {
+        pc_conf_free(conf);
+    }
+}

@@ -1,0 +1,804 @@
+/*
+ * conn.c: one client connection: accept, read and parse the request head,
+ * dispatch, the I/O primitives both relays use, error replies, timers, the
+ * end of a transaction and closing.
+ *
+ * The state machine is described in conn.h. Plain HTTP forwarding lives in
+ * http_proxy.c and CONNECT tunnels in tunnel.c; both drive I/O only through
+ * the pc__conn_* primitives here, which enforce "one write in flight per
+ * direction" and keep the byte counters.
+ */
+#include "conn.h"
+
+#include "http_reply.h"
+#include "portcullis/error.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LINGER_MS 2000 /* how long to drain a client after a final error reply */
+
+static void on_client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void on_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void parse_head(pc_conn_t *c);
+static void on_timer(uv_timer_t *t);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void
+buf_consume(pc_buf_t *b, size_t n)
+{
+    b->off += n;
+    b->len -= n;
+    if (b->len == 0) {
+        b->off = 0;
+    }
+}
+
+static void
+buf_compact(pc_buf_t *b)
+{
+    if (b->off != 0) {
+        memmove(b->base, b->base + b->off, b->len);
+        b->off = 0;
+    }
+}
+
+int
+pc__conn_status_for(int err)
+{
+    switch (err) {
+    case UV_ETIMEDOUT:
+    case UV_EAI_AGAIN:
+    case PC_E_TIMEOUT:
+        return 504;
+    default:
+        return 502;
+    }
+}
+
+static const char *
+detail_for(int err)
+{
+    switch (err) {
+    case UV_EAI_NONAME:
+    case UV_EAI_NODATA:
+    case UV_EAI_FAIL:
+    case UV_EAI_ADDRFAMILY:
+        return "cannot resolve host";
+    case UV_EAI_AGAIN:
+        return "name resolution timed out";
+    case UV_ECONNREFUSED:
+        return "connection refused by origin";
+    case UV_ETIMEDOUT:
+    case PC_E_TIMEOUT:
+        return "timed out connecting to origin";
+    default:
+        return "cannot connect to origin";
+    }
+}
+
+void
+pc__conn_set_timer(pc_conn_t *c, uint64_t ms)
+{
+    if (!c->closing) {
+        uv_timer_start(&c->timer, on_timer, ms, 0);
+    }
+}
+
+/* ---- closing ------------------------------------------------------------ */
+
+static void
+conn_free(pc_conn_t *c)
+{
+    pc__server_conn_closed(c->server, c);
+    free(c->cbuf.base);
+    c->cbuf.base = NULL;
+    free(c->ubuf.base);
+    c->ubuf.base = NULL;
+    free(c->head_out);
+    c->head_out = NULL;
+    free(c->resp_out);
+    c->resp_out = NULL;
+#ifndef NDEBUG
+    memset(c, 0xA5, sizeof(*c));
+#endif
+    free(c);
+}
+
+static void
+handle_released(pc_conn_t *c)
+{
+    if (--c->open_handles == 0) {
+        conn_free(c);
+    }
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+    handle_released(h->data);
+}
+
+static void
+on_up_released(void *data)
+{
+    handle_released(data);
+}
+
+void
+pc__conn_release_up(pc_conn_t *c)
+{
+    pc_upstream_t *up = c->up;
+
+    if (up == NULL) {
+        return;
+    }
+    c->up = NULL;
+    c->up_connected = false;
+    c->up_reading = false;
+    pc_upstream_close(up, on_up_released, c);
+}
+
+static void
+log_txn(pc_conn_t *c)
+{
+    pc_access_record_t rec;
+
+    if (!c->txn_active) {
+        return;
+    }
+    c->txn_active = false;
+    rec.start_ms = c->start_wall_ms;
+    rec.client = c->peer;
+    rec.method = c->method;
+    rec.target = c->target_text;
+    rec.status = c->status;
+    rec.bytes_in = c->bytes_in;
+    rec.bytes_out = c->bytes_out;
+    rec.duration_ms = uv_now(c->client.loop) - c->start_loop_ms;
+    pc_access_log_write(c->alog, &rec);
+}
+
+void
+pc_conn_close(pc_conn_t *c)
+{
+    if (c->closing) {
+        return;
+    }
+    log_txn(c);
+    c->closing = true;
+    c->open_handles++; /* guard: nothing below may free c before we return */
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&c->client, on_handle_closed);
+    pc__conn_release_up(c);
+    handle_released(c);
+}
+
+bool
+pc_conn_is_idle(const pc_conn_t *c)
+{
+    return !c->closing && c->mode == MODE_HTTP && c->req == REQ_HEAD && !c->got_bytes
+           && !c->txn_active && !c->client_writing;
+}
+
+static void
+on_linger_shutdown(uv_shutdown_t *req, int status)
+{
+    pc_conn_t *c = req->data;
+
+    if (status != 0 || c->client_eof) {
+        pc_conn_close(c);
+    }
+}
+
+/* After a final reply: shut our side, then read and discard what the client
+ * still sends, so that closing does not reset the connection before the
+ * client has read the reply. Bounded by LINGER_MS. */
+static void
+conn_linger(pc_conn_t *c)
+{
+    c->lingering = true;
+    pc__conn_release_up(c);
+    c->client_sd.data = c;
+    if (uv_shutdown(&c->client_sd, (uv_stream_t *)&c->client, on_linger_shutdown) != 0) {
+        pc_conn_close(c);
+        return;
+    }
+    c->cbuf.off = 0;
+    c->cbuf.len = 0;
+    uv_timer_start(&c->timer, on_timer, LINGER_MS, 0);
+    if (!c->client_eof) {
+        pc__conn_read_client(c, true);
+    }
+}
+
+/* ---- reading and writing -------------------------------------------------- */
+
+static void
+on_alloc(pc_buf_t *b, bool writing, uv_buf_t *out)
+{
+    if (b->off + b->len == b->cap && !writing) {
+        buf_compact(b);
+    }
+    *out = uv_buf_init(b->base + b->off + b->len, (unsigned)(b->cap - b->off - b->len));
+    if (out->len == 0) {
+        out->base = NULL; /* libuv answers with UV_ENOBUFS: we stop reading */
+    }
+}
+
+static void
+on_client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    pc_conn_t *c = h->data;
+
+    if (c->lingering) {
+        c->cbuf.off = 0;
+        c->cbuf.len = 0;
+    }
+    on_alloc(&c->cbuf, c->up_writing, buf);
+}
+
+static void
+on_up_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    pc_conn_t *c = h->data;
+
+    on_alloc(&c->ubuf, c->client_writing, buf);
+}
+
+void
+pc__conn_read_client(pc_conn_t *c, bool on)
+{
+    if (c->closing || on == c->client_reading || (on && c->client_eof)) {
+        return;
+    }
+    c->client_reading = on;
+    if (on) {
+        if (uv_read_start((uv_stream_t *)&c->client, on_client_alloc, on_client_read) != 0) {
+            pc_conn_close(c);
+        }
+    } else {
+        uv_read_stop((uv_stream_t *)&c->client);
+    }
+}
+
+void
+pc__conn_read_up(pc_conn_t *c, bool on)
+{
+    uv_stream_t *s;
+
+    if (c->closing || !c->up_connected || on == c->up_reading || (on && c->up_eof)) {
+        return;
+    }
+    s = pc_upstream_stream(c->up);
+    c->up_reading = on;
+    if (on) {
+        if (uv_read_start(s, on_up_alloc, on_up_read) != 0) {
+            pc_conn_close(c);
+        }
+    } else {
+        uv_read_stop(s);
+    }
+}
+
+static void
+on_client_written(uv_write_t *req, int status)
+{
+    pc_conn_t *c = req->data;
+
+    c->client_writing = false;
+    if (status != 0 || c->closing) {
+        pc_conn_close(c);
+        return;
+    }
+    buf_consume(&c->ubuf, c->client_wlen);
+    c->client_wlen = 0;
+    if (c->resp_out != NULL && c->ubuf.len == 0) {
+        free(c->resp_out);
+        c->resp_out = NULL;
+    }
+    if (c->lingering) {
+        return;
+    }
+    if (c->mode == MODE_TUNNEL) {
+        pc__tunnel_on_client_written(c);
+    } else if (c->req == REQ_HEAD && c->resp == RESP_DONE) {
+        pc__conn_finish_txn(c); /* an error reply went out */
+    } else {
+        pc__http_on_client_written(c);
+    }
+}
+
+int
+pc__conn_write_client(pc_conn_t *c, const char *p, size_t n, size_t from_ubuf)
+{
+    uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+    int err;
+
+    c->client_wr.data = c;
+    err = uv_write(&c->client_wr, (uv_stream_t *)&c->client, &b, 1, on_client_written);
+    if (err != 0) {
+        return err;
+    }
+    c->client_writing = true;
+    c->client_wlen = from_ubuf;
+    c->bytes_out += n;
+    return 0;
+}
+
+static void
+on_up_written(uv_write_t *req, int status)
+{
+    pc_conn_t *c = req->data;
+
+    c->up_writing = false;
+    if (c->closing || c->lingering || status == UV_ECANCELED) {
+        return; /* the origin side was released on purpose */
+    }
+    if (status != 0) {
+        if (c->mode == MODE_HTTP && !c->resp_started) {
+            pc__conn_reply_error(c, 502, "origin connection failed");
+        } else {
+            pc_conn_close(c);
+        }
+        return;
+    }
+    buf_consume(&c->cbuf, c->up_wlen);
+    c->up_wlen = 0;
+    if (c->mode == MODE_TUNNEL) {
+        pc__tunnel_on_up_written(c);
+    } else {
+        pc__http_on_up_written(c);
+    }
+}
+
+int
+pc__conn_write_up(pc_conn_t *c, const char *p, size_t n, size_t from_cbuf)
+{
+    uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+    int err;
+
+    c->up_wr.data = c;
+    err = uv_write(&c->up_wr, pc_upstream_stream(c->up), &b, 1, on_up_written);
+    if (err != 0) {
+        return err;
+    }
+    c->up_writing = true;
+    c->up_wlen = from_cbuf;
+    return 0;
+}
+
+static void
+on_client_eof(pc_conn_t *c)
+{
+    c->client_eof = true;
+    c->client_reading = false;
+    uv_read_stop((uv_stream_t *)&c->client);
+    if (c->lingering) {
+        pc_conn_close(c);
+    } else if (c->mode == MODE_TUNNEL) {
+        pc__tunnel_on_eof(c, true);
+    } else if (c->req == REQ_HEAD && !c->txn_active) {
+        /* Between requests or mid-head: nothing to answer. */
+        pc_conn_close(c);
+    } else if (c->req == REQ_BODY) {
+        pc_conn_close(c); /* the request body can never be completed */
+    } else {
+        c->close_after = true;
+    }
+}
+
+static void
+on_client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    pc_conn_t *c = s->data;
+
+    if (nread > 0) {
+        c->bytes_in += (uint64_t)nread;
+        if (c->lingering) {
+            return; /* discarded: the next alloc resets the buffer */
+        }
+        c->cbuf.len += (size_t)nread;
+        c->got_bytes = true;
+        if (c->mode == MODE_TUNNEL) {
+            pc__tunnel_on_client_data(c);
+        } else if (c->req == REQ_HEAD) {
+            parse_head(c);
+        } else {
+            pc__http_on_client_data(c);
+        }
+    } else if (nread == UV_ENOBUFS) {
+        pc__conn_read_client(c, false);
+        if (c->mode == MODE_HTTP && c->req == REQ_HEAD) {
+            parse_head(c);
+        }
+    } else if (nread == UV_EOF) {
+        on_client_eof(c);
+    } else if (nread < 0) {
+        pc_conn_close(c);
+    }
+}
+
+static void
+on_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    pc_conn_t *c = s->data;
+
+    if (nread > 0) {
+        c->ubuf.len += (size_t)nread;
+        if (c->mode == MODE_TUNNEL) {
+            pc__tunnel_on_up_data(c);
+        } else {
+            pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+            pc__http_on_up_data(c);
+        }
+    } else if (nread == UV_ENOBUFS) {
+        pc__conn_read_up(c, false);
+    } else if (nread < 0) {
+        c->up_eof = true;
+        pc__conn_read_up(c, false);
+        c->up_reading = false;
+        if (c->mode == MODE_TUNNEL) {
+            if (nread == UV_EOF) {
+                pc__tunnel_on_eof(c, false);
+            } else {
+                pc_conn_close(c);
+            }
+        } else {
+            pc__http_on_up_eof(c, (int)nread);
+        }
+    }
+}
+
+/* ---- error replies and the end of a transaction ------------------------- */
+
+void
+pc__conn_reply_error(pc_conn_t *c, int status, const char *detail)
+{
+    size_t len;
+
+    if (c->closing || c->lingering) {
+        return;
+    }
+    if (c->resp_started || c->client_writing) {
+        pc_conn_close(c); /* the client already has part of a response */
+        return;
+    }
+    PC_LOG(PC_LOGL_DEBUG, c->id, "%d %s", status, detail != NULL ? detail : "");
+    pc__conn_release_up(c);
+    pc__conn_read_client(c, false);
+    free(c->resp_out);
+    c->resp_out = malloc(512);
+    if (c->resp_out == NULL || pc_http_reply_error(status, detail, c->resp_out, 512, &len) != 0) {
+        pc_conn_close(c);
+        return;
+    }
+    if (!c->txn_active) {
+        c->txn_active = true;
+        c->start_wall_ms = pc_log_now_ms();
+        c->start_loop_ms = uv_now(c->client.loop);
+    }
+    c->status = status;
+    c->close_after = true;
+    c->mode = MODE_HTTP;
+    c->req = REQ_HEAD;
+    c->resp = RESP_DONE;
+    c->resp_started = true;
+    c->ubuf.off = 0;
+    c->ubuf.len = 0;
+    if (pc__conn_write_client(c, c->resp_out, len, 0) != 0) {
+        pc_conn_close(c);
+    }
+}
+
+static void
+reset_txn(pc_conn_t *c)
+{
+    c->mode = MODE_HTTP;
+    c->req = REQ_HEAD;
+    c->resp = RESP_IDLE;
+    memset(&c->req_fr, 0, sizeof(c->req_fr));
+    memset(&c->resp_fr, 0, sizeof(c->resp_fr));
+    memset(&c->req_ch, 0, sizeof(c->req_ch));
+    memset(&c->resp_ch, 0, sizeof(c->resp_ch));
+    c->req_left = c->resp_left = 0;
+    c->body_ends_after_write = c->resp_ends_after_write = false;
+    c->is_head = false;
+    c->resp_started = false;
+    c->up_eof = false;
+    c->status = 0;
+    c->bytes_in = c->cbuf.len; /* pipelined bytes already read belong to the next one */
+    c->bytes_out = 0;
+    c->method[0] = '\0';
+    c->target_text[0] = '\0';
+    c->ubuf.off = 0;
+    c->ubuf.len = 0;
+    buf_compact(&c->cbuf);
+    c->got_bytes = c->cbuf.len > 0;
+}
+
+void
+pc__conn_finish_txn(pc_conn_t *c)
+{
+    log_txn(c);
+    if (c->up_writing) {
+        c->close_after = true; /* the origin write req is still in use */
+    }
+    pc__conn_release_up(c);
+    if (c->mode == MODE_TUNNEL) {
+        pc_conn_close(c);
+        return;
+    }
+    if (c->close_after || c->client_eof || pc__server_stopping(c->server)) {
+        conn_linger(c);
+        return;
+    }
+    reset_txn(c);
+    pc__conn_set_timer(c, c->conf->header_timeout_ms);
+    if (c->cbuf.len > 0) {
+        parse_head(c); /* a pipelined request is already here */
+    } else {
+        pc__conn_read_client(c, true);
+    }
+}
+
+/* ---- timers -------------------------------------------------------------- */
+
+static void
+on_timer(uv_timer_t *t)
+{
+    pc_conn_t *c = t->data;
+
+    if (c->lingering) {
+        pc_conn_close(c);
+    } else if (c->mode == MODE_HTTP && c->req == REQ_HEAD && c->up == NULL) {
+        if (c->got_bytes) {
+            PC_LOG(PC_LOGL_INFO, c->id, "%s: request head not complete in time", c->peer);
+            pc__conn_reply_error(c, 408, "request head not received in time");
+        } else {
+            pc_conn_close(c);
+        }
+    } else if (c->up != NULL && !c->up_connected) {
+        pc__conn_reply_error(c, 504, detail_for(PC_E_TIMEOUT));
+    } else if (c->mode == MODE_HTTP && !c->resp_started) {
+        pc__conn_reply_error(c, 504, "origin did not answer in time");
+    } else {
+        pc_conn_close(c);
+    }
+}
+
+/* ---- connecting ---------------------------------------------------------- */
+
+static void
+on_up_connect(pc_upstream_t *up, int status, void *data)
+{
+    pc_conn_t *c = data;
+
+    if (status != 0) {
+        PC_LOG(PC_LOGL_INFO, c->id, "%s:%u: %s", c->target.host, (unsigned)c->target.port,
+               pc_strerror(status));
+        pc__conn_reply_error(c, pc__conn_status_for(status), detail_for(status));
+        return;
+    }
+    c->up_connected = true;
+    pc_upstream_stream(up)->data = c;
+    uv_tcp_nodelay((uv_tcp_t *)pc_upstream_stream(up), 1);
+    pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+    if (c->mode == MODE_TUNNEL) {
+        pc__tunnel_on_connected(c);
+    } else {
+        pc__http_on_connected(c);
+    }
+}
+
+static void
+conn_connect(pc_conn_t *c)
+{
+    int err;
+
+    pc__conn_read_client(c, false);
+    pc__conn_set_timer(c, c->conf->connect_timeout_ms);
+    c->open_handles++; /* the upstream object, until on_up_released */
+    err = pc_upstream_connect(c->client.loop, &c->target, on_up_connect, c, &c->up);
+    if (err != 0) {
+        c->up = NULL;
+        c->open_handles--;
+        pc__conn_reply_error(c, pc__conn_status_for(err), detail_for(err));
+    }
+}
+
+/* ---- the request head ----------------------------------------------------- */
+
+static bool
+head_line_too_long(const pc_buf_t *b)
+{
+    const char *p = b->base + b->off;
+    size_t n = b->len < PC_LINE_MAX ? b->len : PC_LINE_MAX;
+
+    return b->len > PC_LINE_MAX && memchr(p, '\n', n) == NULL;
+}
+
+static void
+copy_text(char *dst, size_t cap, const char *src, size_t len)
+{
+    if (len >= cap) {
+        len = cap - 1;
+    }
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+static void
+start_connect_request(pc_conn_t *c, const pc_http_request_t *req, size_t head_len)
+{
+    int err = pc_target_parse_authority(req->target, req->target_len, 0, &c->target);
+
+    if (err != 0) {
+        pc__conn_reply_error(c, 400, "invalid CONNECT target");
+        return;
+    }
+    if (!pc_portset_has(&c->conf->connect_ports, c->target.port)) {
+        pc__conn_reply_error(c, 403, "CONNECT to this port is not allowed");
+        return;
+    }
+    if (pc_filter_match(c->conf->blocklist, c->target.host, c->target.host_len)) {
+        PC_LOG(PC_LOGL_INFO, c->id, "%s: blocked CONNECT %s", c->peer, c->target.host);
+        pc__conn_reply_error(c, 403, "destination blocked by policy");
+        return;
+    }
+    buf_consume(&c->cbuf, head_len);
+    buf_compact(&c->cbuf);
+    c->mode = MODE_TUNNEL;
+    conn_connect(c);
+}
+
+static void
+begin_txn(pc_conn_t *c, const pc_http_request_t *req)
+{
+    c->txn_active = true;
+    c->start_wall_ms = pc_log_now_ms();
+    c->start_loop_ms = uv_now(c->client.loop);
+    copy_text(c->method, sizeof(c->method), req->method, req->method_len);
+    copy_text(c->target_text, sizeof(c->target_text), req->target, req->target_len);
+    c->client_minor = req->minor_version;
+}
+
+static void
+parse_head(pc_conn_t *c)
+{
+    pc_http_header_t headers[PC_MAX_HEADERS];
+    pc_http_request_t req;
+    int r;
+
+    req.headers = headers;
+    r = pc_http_parse_request(c->cbuf.base + c->cbuf.off, c->cbuf.len, &req, PC_MAX_HEADERS);
+    if (r == PC_HTTP_INCOMPLETE) {
+        if (head_line_too_long(&c->cbuf)) {
+            pc__conn_reply_error(c, 414, "request line too long");
+        } else if (c->cbuf.off + c->cbuf.len >= c->cbuf.cap) {
+            pc__conn_reply_error(c, 431, "request head too large");
+        } else {
+            pc__conn_read_client(c, true);
+        }
+        return;
+    }
+    if (r == PC_HTTP_TOO_MANY_HEADERS) {
+        pc__conn_reply_error(c, 431, "too many header fields");
+        return;
+    }
+    if (r < 0) {
+        pc__conn_reply_error(c, 400, "malformed request");
+        return;
+    }
+    begin_txn(c, &req);
+    if (req.target_len + req.method_len + 12 > PC_LINE_MAX) {
+        pc__conn_reply_error(c, 414, "request line too long");
+    } else if (req.method_len == 7 && memcmp(req.method, "CONNECT", 7) == 0) {
+        start_connect_request(c, &req, (size_t)r);
+    } else {
+        pc__http_start(c, &req, (size_t)r);
+    }
+}
+
+void
+pc__conn_connect(pc_conn_t *c)
+{
+    conn_connect(c);
+}
+
+/* ---- accept --------------------------------------------------------------- */
+
+static void
+peer_to_addr(const struct sockaddr_storage *ss, pc_addr_t *a, char *text, size_t cap)
+{
+    char ip[64] = "?";
+    unsigned port = 0;
+
+    memset(a, 0, sizeof(*a));
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        a->family = 6;
+        memcpy(a->bytes, &s6->sin6_addr, 16);
+        uv_ip6_name(s6, ip, sizeof(ip));
+        port = ntohs(s6->sin6_port);
+        snprintf(text, cap, "[%s]:%u", ip, port);
+    } else {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        a->family = 4;
+        memcpy(a->bytes, &s4->sin_addr, 4);
+        uv_ip4_name(s4, ip, sizeof(ip));
+        port = ntohs(s4->sin_port);
+        snprintf(text, cap, "%s:%u", ip, port);
+    }
+    pc_addr_unmap(a);
+}
+
+static int
+conn_init(pc_conn_t *c, uv_stream_t *listener)
+{
+    struct sockaddr_storage ss;
+    int len = (int)sizeof(ss), err;
+
+    c->cbuf.base = malloc(PC_BUF_SIZE);
+    c->ubuf.base = malloc(PC_BUF_SIZE);
+    if (c->cbuf.base == NULL || c->ubuf.base == NULL) {
+        return UV_ENOMEM;
+    }
+    c->cbuf.cap = c->ubuf.cap = PC_BUF_SIZE;
+    err = uv_accept(listener, (uv_stream_t *)&c->client);
+    if (err == 0) {
+        err = uv_tcp_getpeername(&c->client, (struct sockaddr *)&ss, &len);
+    }
+    if (err != 0) {
+        return err;
+    }
+    uv_tcp_nodelay(&c->client, 1);
+    {
+        pc_addr_t a;
+        peer_to_addr(&ss, &a, c->peer, sizeof(c->peer));
+        if (!pc_acl_allows(c->conf->acl, &a)) {
+            return PC_E_DENIED_ACL;
+        }
+    }
+    return 0;
+}
+
+int
+pc_conn_accept(pc_server_t *s, uv_stream_t *listener, pc_conf_t *conf, pc_access_log_t *alog,
+               uint64_t id)
+{
+    pc_conn_t *c = calloc(1, sizeof(*c));
+    int err;
+
+    if (c == NULL) {
+        return UV_ENOMEM;
+    }
+    c->server = s;
+    c->conf = conf;
+    c->alog = alog;
+    c->id = id;
+    strcpy(c->peer, "-");
+    pc__server_conn_opened(s, c);
+    uv_tcp_init(listener->loop, &c->client);
+    uv_timer_init(listener->loop, &c->timer);
+    c->client.data = c;
+    c->timer.data = c;
+    c->open_handles = 2;
+    err = conn_init(c, listener);
+    if (err == PC_E_DENIED_ACL) {
+        PC_LOG(PC_LOGL_INFO, c->id, "%s: client denied by ACL", c->peer);
+        pc__conn_reply_error(c, 403, "client address not allowed");
+        return err;
+    }
+    if (err != 0) {
+        pc_conn_close(c);
+        return err;
+    }
+    uv_timer_start(&c->timer, on_timer, c->conf->header_timeout_ms, 0);
+    pc__conn_read_client(c, true);
+    return 0;
+}

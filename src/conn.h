@@ -1,0 +1,157 @@
+/*
+ * conn.h: one client connection (internal to the core).
+ *
+ * A connection lives on one loop for its whole life. It is driven by libuv
+ * callbacks through a small state machine, per direction:
+ *
+ *   request side:   HEAD -> BODY -> DONE        (client -> origin, cbuf)
+ *   response side:  IDLE -> HEAD -> BODY -> DONE  (origin -> client, ubuf)
+ *
+ *   HEAD: read and parse the request head (HeaderTimeout)
+ *     -> policy (ACL was checked at accept; blocklist; CONNECT ports)
+ *     -> CONNECTING: resolve and connect (ConnectTimeout)
+ *     -> plain HTTP: send the rewritten head, relay the framed bodies both
+ *        ways; when both sides are DONE the transaction is logged and the
+ *        connection goes back to HEAD (keep-alive, pipelining) or closes.
+ *     -> CONNECT: answer 200 and relay bytes both ways (tunnel.c).
+ *
+ * Rules: at most one write in flight per direction, and a side is not read
+ * while its buffer is being written (backpressure). The connection is freed
+ * in the last close callback (open_handles reaches 0).
+ */
+#ifndef PC_CONN_H
+#define PC_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "conf.h"
+#include "http_parse.h"
+#include "portcullis/log.h"
+#include "target.h"
+#include "upstream.h"
+
+#define PC_BUF_SIZE      16384                /* per direction; also the request head limit */
+#define PC_LINE_MAX      8192                 /* request line limit: longer gets 414 */
+#define PC_MAX_HEADERS   100                  /* more fields get 431 */
+#define PC_HEAD_OUT_SIZE (PC_BUF_SIZE + 1024) /* rewritten head: input + reserve */
+
+typedef struct pc_server_s pc_server_t;
+typedef struct pc_conn_s pc_conn_t;
+
+/* A fixed-capacity byte buffer; live bytes are base[off .. off+len). */
+typedef struct {
+    char *base; /* owned */
+    size_t cap;
+    size_t off;
+    size_t len;
+} pc_buf_t;
+
+typedef enum { REQ_HEAD, REQ_BODY, REQ_DONE } pc_req_phase_t;
+typedef enum { RESP_IDLE, RESP_HEAD, RESP_BODY, RESP_DONE } pc_resp_phase_t;
+typedef enum { MODE_HTTP, MODE_TUNNEL } pc_conn_mode_t;
+
+struct pc_conn_s {
+    pc_conn_t *prev, *next; /* server's list of live connections */
+    pc_server_t *server;    /* borrowed; outlives every connection */
+    pc_conf_t *conf;        /* ref: taken at accept, dropped at free */
+    pc_access_log_t *alog;  /* borrowed from the server */
+    uint64_t id;
+
+    uv_tcp_t client;
+    uv_timer_t timer;     /* one timer, re-armed per phase */
+    pc_upstream_t *up;    /* owned; counted in open_handles until released */
+    uv_write_t client_wr; /* the one write to the client in flight */
+    uv_write_t up_wr;     /* the one write to the origin in flight */
+    uv_shutdown_t client_sd;
+    uv_shutdown_t up_sd;
+    int open_handles;
+    bool closing;
+    bool lingering; /* response sent, client write side shut, draining input */
+
+    pc_buf_t cbuf;  /* client -> origin */
+    pc_buf_t ubuf;  /* origin -> client */
+    char *head_out; /* owned: rewritten request head until it is written */
+    size_t head_out_len;
+    char *resp_out;     /* owned: rewritten response head / error page while written */
+    size_t client_wlen; /* bytes of the client write in flight taken from ubuf */
+    size_t up_wlen;     /* bytes of the origin write in flight taken from cbuf */
+    bool client_writing, up_writing;
+    bool client_reading, up_reading;
+    bool client_eof, up_eof;
+    bool up_connected;
+    bool client_shut, up_shut; /* write side shut down (tunnel half-close) */
+
+    /* The current transaction. */
+    pc_conn_mode_t mode;
+    pc_req_phase_t req;
+    pc_resp_phase_t resp;
+    pc_target_t target;
+    pc_http_framing_t req_fr, resp_fr;
+    uint64_t req_left, resp_left; /* Content-Length bytes still to relay */
+    pc_chunked_t req_ch, resp_ch;
+    bool body_ends_after_write; /* the request write in flight completes the body */
+    bool resp_ends_after_write; /* the response write in flight completes the body */
+    bool is_head;
+    int client_minor;
+    bool close_after;  /* close the client once this transaction is done */
+    bool resp_started; /* a response byte went to the client */
+    bool txn_active;   /* a transaction has begun and is not logged yet */
+    bool got_bytes;    /* some byte of the current request head arrived */
+
+    /* For the access log. */
+    char peer[64];
+    char method[24];
+    char target_text[1024];
+    int status;
+    uint64_t bytes_in, bytes_out;
+    uint64_t start_loop_ms;
+    int64_t start_wall_ms;
+};
+
+/* Lifecycle (conn.c). */
+/*
+ * Accepts one client from listener and starts reading its first request.
+ * conf: the caller has taken a reference for the connection; it is dropped
+ * through pc__server_conn_closed() when the connection is freed.
+ */
+int pc_conn_accept(pc_server_t *s, uv_stream_t *listener, pc_conf_t *conf, pc_access_log_t *alog,
+                   uint64_t id);
+void pc_conn_close(pc_conn_t *c);
+bool pc_conn_is_idle(const pc_conn_t *c);
+void pc__conn_set_timer(pc_conn_t *c, uint64_t ms);
+void pc__conn_finish_txn(pc_conn_t *c);
+void pc__conn_reply_error(pc_conn_t *c, int status, const char *detail);
+void pc__conn_read_client(pc_conn_t *c, bool on);
+void pc__conn_read_up(pc_conn_t *c, bool on);
+int pc__conn_write_client(pc_conn_t *c, const char *p, size_t n, size_t from_ubuf);
+int pc__conn_write_up(pc_conn_t *c, const char *p, size_t n, size_t from_cbuf);
+void pc__conn_release_up(pc_conn_t *c);
+void pc__conn_connect(pc_conn_t *c);
+int pc__conn_status_for(int err);
+
+/* Plain HTTP forwarding (http_proxy.c). */
+void pc__http_start(pc_conn_t *c, const pc_http_request_t *req, size_t head_len);
+void pc__http_on_connected(pc_conn_t *c);
+void pc__http_on_client_data(pc_conn_t *c);
+void pc__http_on_up_data(pc_conn_t *c);
+void pc__http_on_client_written(pc_conn_t *c);
+void pc__http_on_up_written(pc_conn_t *c);
+void pc__http_on_up_eof(pc_conn_t *c, int err);
+
+/* CONNECT tunnels (tunnel.c). */
+void pc__tunnel_on_connected(pc_conn_t *c);
+void pc__tunnel_on_client_data(pc_conn_t *c);
+void pc__tunnel_on_up_data(pc_conn_t *c);
+void pc__tunnel_on_client_written(pc_conn_t *c);
+void pc__tunnel_on_up_written(pc_conn_t *c);
+void pc__tunnel_on_eof(pc_conn_t *c, bool from_client);
+
+/* Server hooks used by connections (server.c). */
+void pc__server_conn_opened(pc_server_t *s, pc_conn_t *c);
+void pc__server_conn_closed(pc_server_t *s, pc_conn_t *c);
+bool pc__server_stopping(const pc_server_t *s);
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * log.c: error-log lines on stderr and access-log lines on a file or stdout.
+ *
+ * Writes are plain buffered stdio, flushed per line. That is a blocking write
+ * on the event loop; an asynchronous sink is the access-log issue's work.
+ */
+#include "portcullis/log.h"
+
+#include <uv.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pc_access_log_s {
+    FILE *fp;      /* owned unless is_stdout */
+    int is_stdout; /* fp is stdout: never closed */
+    char *path;    /* owned; NULL for stdout */
+};
+
+static int log_level = PC_LOGL_INFO;
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+void
+pc_log_set_level(int level)
+{
+    log_level = level;
+}
+
+int
+pc_log_get_level(void)
+{
+    return log_level;
+}
+
+int64_t
+pc_log_now_ms(void)
+{
+    uv_timeval64_t tv;
+
+    if (uv_gettimeofday(&tv) != 0) {
+        return 0;
+    }
+    return tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Days since 1970-01-01 to a civil date (proleptic Gregorian calendar). */
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t era;
+    unsigned doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned)(z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+size_t
+pc_log_format_time(int64_t epoch_ms, char *out, size_t cap)
+{
+    int64_t secs = epoch_ms / 1000, days, y;
+    unsigned ms = (unsigned)(epoch_ms % 1000), sod, m, d;
+    int n;
+
+    days = secs / 86400;
+    sod = (unsigned)(secs % 86400);
+    civil_from_days(days, &y, &m, &d);
+    n = snprintf(out, cap, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d, sod / 3600,
+                 sod / 60 % 60, sod % 60, ms);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+void
+pc_log(int level, uint64_t connid, const char *fmt, ...)
+{
+    char ts[32];
+    char msg[1024];
+    va_list ap;
+
+    if (level > log_level || level < 0) {
+        return;
+    }
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pc_log_format_time(pc_log_now_ms(), ts, sizeof(ts));
+    if (connid != 0) {
+        fprintf(stderr, "%s %s #%llu %s\n", ts, level_names[level], (unsigned long long)connid,
+                msg);
+    } else {
+        fprintf(stderr, "%s %s %s\n", ts, level_names[level], msg);
+    }
+    fflush(stderr);
+}
+
+int
+pc_access_log_open(const char *where, pc_access_log_t **out)
+{
+    pc_access_log_t *log = calloc(1, sizeof(*log));
+
+    if (log == NULL) {
+        return UV_ENOMEM;
+    }
+    if (strcmp(where, "stdout") == 0) {
+        log->fp = stdout;
+        log->is_stdout = 1;
+    } else {
+        log->path = malloc(strlen(where) + 1);
+        log->fp = log->path != NULL ? fopen(where, "a") : NULL;
+        if (log->fp == NULL) {
+            int err = log->path != NULL ? uv_translate_sys_error(errno) : UV_ENOMEM;
+            free(log->path);
+            free(log);
+            return err;
+        }
+        strcpy(log->path, where);
+    }
+    *out = log;
+    return 0;
+}
+
+void
+pc_access_log_close(pc_access_log_t *log)
+{
+    if (log == NULL) {
+        return;
+    }
+    if (!log->is_stdout) {
+        fclose(log->fp);
+    } else {
+        fflush(log->fp);
+    }
+    free(log->path);
+    log->path = NULL;
+    free(log);
+}
+
+int
+pc_access_log_reopen(pc_access_log_t *log)
+{
+    FILE *fp;
+
+    if (log->is_stdout) {
+        return 0;
+    }
+    fp = fopen(log->path, "a");
+    if (fp == NULL) {
+        return uv_translate_sys_error(errno); /* keep writing to the old file */
+    }
+    fclose(log->fp);
+    log->fp = fp;
+    return 0;
+}
+
+/* Copies s into out, replacing anything but printable ASCII with '?'. */
+static void
+sanitize(const char *s, char *out, size_t cap)
+{
+    size_t i;
+
+    for (i = 0; s[i] != '\0' && i + 1 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = (c > 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    out[i] = '\0';
+}
+
+void
+pc_access_log_write(pc_access_log_t *log, const pc_access_record_t *rec)
+{
+    char ts[32], method[32], target[2048];
+
+    if (log == NULL) {
+        return;
+    }
+    pc_log_format_time(rec->start_ms, ts, sizeof(ts));
+    sanitize(rec->method[0] != '\0' ? rec->method : "-", method, sizeof(method));
+    sanitize(rec->target[0] != '\0' ? rec->target : "-", target, sizeof(target));
+    fprintf(log->fp, "%s %s %s %s %d %llu %llu %llu\n", ts, rec->client, method, target,
+            rec->status, (unsigned long long)rec->bytes_in, (unsigned long long)rec->bytes_out,
+            (unsigned long long)rec->duration_ms);
+    fflush(log->fp);
+}

@@ -1,0 +1,240 @@
+/*
+ * main.c: the command line and the composition root.
+ *
+ * Parses the arguments, loads the configuration, opens the logs, starts the
+ * server on one loop, routes platform events (stop, reload, reopen logs) to
+ * it, and returns the exit status once the loop has closed cleanly.
+ */
+#include "conf_load.h"
+#include "portcullis/error.h"
+#include "portcullis/log.h"
+#include "portcullis/platform.h"
+#include "portcullis/version.h"
+#include "server.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+typedef struct {
+    const char *conf_path; /* NULL: the default file if it exists, else built-in defaults */
+    bool test_only;
+} pc_args_t;
+
+typedef struct {
+    uv_loop_t *loop;
+    pc_args_t args;
+    pc_conf_t *conf;              /* ref: the current snapshot */
+    pc_access_log_t *alog;        /* owned */
+    pc_server_t *server;          /* owned until its done callback */
+    pc_platform_events_t *events; /* owned until stopped */
+    int stops;
+} pc_app_t;
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+            "usage: portcullis [-c FILE] [-t] [-V] [-h]\n"
+            "  -c FILE  configuration file (default: %s if it exists,\n"
+            "           otherwise the built-in defaults)\n"
+            "  -t       check the configuration and exit\n"
+            "  -V       print the version and exit\n"
+            "  -h       print this help and exit\n",
+            PC_DEFAULT_CONF);
+}
+
+/* Returns -1 to continue, or an exit status. */
+static int
+parse_args(int argc, char **argv, pc_args_t *a)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            a->conf_path = argv[++i];
+        } else if (strcmp(argv[i], "-t") == 0) {
+            a->test_only = true;
+        } else if (strcmp(argv[i], "-V") == 0) {
+            printf("portcullis %s\n", PC_VERSION_STRING);
+            return 0;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "portcullis: unknown or incomplete option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    return -1;
+}
+
+static const char *
+effective_path(const pc_args_t *a)
+{
+    FILE *fp;
+
+    if (a->conf_path != NULL) {
+        return a->conf_path;
+    }
+    fp = fopen(PC_DEFAULT_CONF, "r");
+    if (fp == NULL) {
+        return NULL;
+    }
+    fclose(fp);
+    return PC_DEFAULT_CONF;
+}
+
+static void
+on_server_done(void *data)
+{
+    pc_app_t *app = data;
+
+    app->server = NULL;
+}
+
+static void
+reload(pc_app_t *app)
+{
+    pc_conf_error_t err;
+    pc_conf_t *conf;
+    const char *path = effective_path(&app->args);
+
+    if (pc_conf_load(path, &conf, &err) != 0) {
+        PC_LOG(PC_LOGL_ERROR, 0, "reload failed, keeping the running configuration: %s", err.msg);
+        return;
+    }
+    pc_server_set_conf(app->server, conf);
+    pc_conf_unref(app->conf);
+    app->conf = conf;
+    pc_log_set_level((int)conf->log_level);
+    PC_LOG(PC_LOGL_INFO, 0, "configuration reloaded from %s", path ? path : "built-in defaults");
+}
+
+static void
+reopen_logs(pc_app_t *app)
+{
+    int err;
+
+    if (app->alog == NULL) {
+        return;
+    }
+    err = pc_access_log_reopen(app->alog);
+    if (err != 0) {
+        PC_LOG(PC_LOGL_ERROR, 0, "cannot reopen access log %s: %s", app->conf->access_log,
+               pc_strerror(err));
+        return;
+    }
+    PC_LOG(PC_LOGL_INFO, 0, "access log reopened");
+}
+
+static void
+on_event(pc_event_t ev, void *data)
+{
+    pc_app_t *app = data;
+
+    switch (ev) {
+    case PC_EVENT_STOP:
+    case PC_EVENT_GRACEFUL_STOP:
+        if (app->server == NULL) {
+            return;
+        }
+        app->stops++;
+        PC_LOG(PC_LOGL_INFO, 0, app->stops == 1 ? "stopping" : "stopping now");
+        pc_server_stop(app->server, app->conf->shutdown_timeout_ms, on_server_done, app);
+        if (app->events != NULL) {
+            pc_platform_events_stop(app->events);
+            app->events = NULL;
+        }
+        break;
+    case PC_EVENT_RELOAD:
+        reload(app);
+        break;
+    case PC_EVENT_REOPEN_LOGS:
+        reopen_logs(app);
+        break;
+    }
+}
+
+static int
+load_config(pc_app_t *app)
+{
+    pc_conf_error_t err;
+    const char *path = effective_path(&app->args);
+    int rc = pc_conf_load(path, &app->conf, &err);
+
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    if (app->args.test_only) {
+        printf("%s: configuration OK\n", path ? path : "built-in defaults");
+        pc_conf_unref(app->conf);
+        return 0;
+    }
+    pc_log_set_level((int)app->conf->log_level);
+    return -1;
+}
+
+static int
+run(pc_app_t *app)
+{
+    int err;
+
+    if (app->conf->access_log != NULL) {
+        err = pc_access_log_open(app->conf->access_log, &app->alog);
+        if (err != 0) {
+            PC_LOG(PC_LOGL_ERROR, 0, "cannot open access log %s: %s", app->conf->access_log,
+                   pc_strerror(err));
+            return 1;
+        }
+    }
+    err = pc_server_start(app->loop, app->conf, app->alog, &app->server);
+    if (err == 0) {
+        err = pc_platform_events_start(app->loop, on_event, app, &app->events);
+        if (err != 0) {
+            PC_LOG(PC_LOGL_ERROR, 0, "cannot install signal handlers: %s", pc_strerror(err));
+            pc_server_stop(app->server, 0, on_server_done, app);
+        }
+    }
+    uv_run(app->loop, UV_RUN_DEFAULT);
+    return err == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+    pc_app_t app;
+    uv_loop_t loop;
+    int rc;
+
+    memset(&app, 0, sizeof(app));
+    rc = parse_args(argc, argv, &app.args);
+    if (rc >= 0) {
+        return rc;
+    }
+    rc = load_config(&app);
+    if (rc >= 0) {
+        return rc;
+    }
+    if (uv_loop_init(&loop) != 0) {
+        fprintf(stderr, "portcullis: cannot create the event loop\n");
+        return 1;
+    }
+    app.loop = &loop;
+    rc = run(&app);
+    if (uv_loop_close(&loop) != 0) {
+        PC_LOG(PC_LOGL_ERROR, 0, "event loop closed with handles still open");
+        rc = 1;
+    }
+    pc_access_log_close(app.alog);
+    pc_conf_unref(app.conf);
+    if (rc == 0) {
+        PC_LOG(PC_LOGL_INFO, 0, "stopped");
+    }
+    return rc;
+}

@@ -1,0 +1,319 @@
+/*
+ * server.c: listening sockets, accepting clients, draining on stop.
+ *
+ * The server owns its listeners and a list of live connections (intrusive,
+ * doubly linked). MaxClients is enforced by pausing: when the limit is
+ * reached a pending client is left in the kernel's backlog (libuv stops
+ * polling the listener until uv_accept is called) and is accepted as soon as
+ * another connection ends.
+ */
+#include "server.h"
+
+#include "conf_load.h"
+#include "conn.h"
+#include "portcullis/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uv_tcp_t tcp;
+    pc_server_t *server; /* borrowed: back-pointer */
+    bool pending;        /* a client waits to be accepted (MaxClients reached) */
+    bool open;
+} pc_listener_t;
+
+struct pc_server_s {
+    uv_loop_t *loop;       /* borrowed */
+    pc_conf_t *conf;       /* ref */
+    pc_access_log_t *alog; /* borrowed */
+    pc_listener_t listeners[PC_MAX_LISTEN];
+    size_t num_listeners;
+    pc_conn_t *conns; /* head of the live list */
+    size_t num_conns;
+    uint64_t next_id;
+    uv_timer_t grace;
+    bool grace_open;
+    bool stopping;
+    int open_handles; /* listeners + grace timer still open */
+    pc_server_done_cb done_cb;
+    void *done_data;
+};
+
+static void accept_one(pc_listener_t *l);
+static void on_handle_closed(uv_handle_t *h);
+
+static void
+maybe_done(pc_server_t *s)
+{
+    pc_server_done_cb cb = s->done_cb;
+    void *data = s->done_data;
+
+    if (!s->stopping || s->num_conns > 0) {
+        return;
+    }
+    if (s->grace_open) {
+        s->grace_open = false; /* drained before the grace period ended */
+        uv_timer_stop(&s->grace);
+        uv_close((uv_handle_t *)&s->grace, on_handle_closed);
+    }
+    if (s->open_handles > 0) {
+        return;
+    }
+    pc_conf_unref(s->conf);
+    s->conf = NULL;
+    free(s);
+    if (cb != NULL) {
+        cb(data);
+    }
+}
+
+void
+pc__server_conn_opened(pc_server_t *s, pc_conn_t *c)
+{
+    c->prev = NULL;
+    c->next = s->conns;
+    if (s->conns != NULL) {
+        s->conns->prev = c;
+    }
+    s->conns = c;
+    s->num_conns++;
+}
+
+void
+pc__server_conn_closed(pc_server_t *s, pc_conn_t *c)
+{
+    size_t i;
+
+    if (c->prev != NULL) {
+        c->prev->next = c->next;
+    } else {
+        s->conns = c->next;
+    }
+    if (c->next != NULL) {
+        c->next->prev = c->prev;
+    }
+    s->num_conns--;
+    pc_conf_unref(c->conf);
+    c->conf = NULL;
+    for (i = 0; i < s->num_listeners && !s->stopping; i++) {
+        if (s->listeners[i].pending && s->num_conns < s->conf->max_clients) {
+            s->listeners[i].pending = false;
+            accept_one(&s->listeners[i]);
+        }
+    }
+    maybe_done(s);
+}
+
+bool
+pc__server_stopping(const pc_server_t *s)
+{
+    return s->stopping;
+}
+
+static void
+accept_one(pc_listener_t *l)
+{
+    pc_server_t *s = l->server;
+    int err;
+
+    err = pc_conn_accept(s, (uv_stream_t *)&l->tcp, pc_conf_ref(s->conf), s->alog, ++s->next_id);
+    if (err != 0 && err != PC_E_DENIED_ACL) {
+        PC_LOG(PC_LOGL_WARN, 0, "accept failed: %s", pc_strerror(err));
+    }
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+    pc_listener_t *l = server->data;
+    pc_server_t *s = l->server;
+
+    if (status != 0) {
+        PC_LOG(PC_LOGL_WARN, 0, "listener error: %s", pc_strerror(status));
+        return;
+    }
+    if (s->stopping) {
+        return;
+    }
+    if (s->num_conns >= s->conf->max_clients) {
+        if (!l->pending) {
+            PC_LOG(PC_LOGL_WARN, 0, "MaxClients (%u) reached; new clients wait",
+                   s->conf->max_clients);
+        }
+        l->pending = true;
+        return;
+    }
+    accept_one(l);
+}
+
+static void
+format_sockaddr(const struct sockaddr *sa, char *out, size_t cap)
+{
+    char ip[64] = "?";
+
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        uv_ip6_name(s6, ip, sizeof(ip));
+        snprintf(out, cap, "[%s]:%u", ip, (unsigned)ntohs(s6->sin6_port));
+    } else {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        uv_ip4_name(s4, ip, sizeof(ip));
+        snprintf(out, cap, "%s:%u", ip, (unsigned)ntohs(s4->sin_port));
+    }
+}
+
+static int
+listen_addr(const pc_listen_t *li, struct sockaddr_storage *ss)
+{
+    char ip[PC_ADDR_STRLEN];
+
+    pc_addr_format(&li->addr, ip, sizeof(ip));
+    memset(ss, 0, sizeof(*ss));
+    if (li->addr.family == 6) {
+        return uv_ip6_addr(ip, li->port, (struct sockaddr_in6 *)ss);
+    }
+    return uv_ip4_addr(ip, li->port, (struct sockaddr_in *)ss);
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+    pc_server_t *s = h->data;
+
+    s->open_handles--;
+    maybe_done(s);
+}
+
+static int
+start_listener(pc_server_t *s, const pc_listen_t *li, pc_listener_t *l)
+{
+    struct sockaddr_storage ss, bound;
+    int len = (int)sizeof(bound), err;
+    char text[80];
+
+    l->server = s;
+    uv_tcp_init(s->loop, &l->tcp);
+    l->tcp.data = l;
+    l->open = true;
+    s->open_handles++;
+    err = listen_addr(li, &ss);
+    if (err == 0) {
+        err = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss,
+                          li->addr.family == 6 ? UV_TCP_IPV6ONLY : 0);
+    }
+    if (err == 0) {
+        err = uv_listen((uv_stream_t *)&l->tcp, 511, on_connection);
+    }
+    if (err == 0) {
+        err = uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &len);
+    }
+    format_sockaddr(err == 0 ? (const struct sockaddr *)&bound : (const struct sockaddr *)&ss, text,
+                    sizeof(text));
+    if (err != 0) {
+        PC_LOG(PC_LOGL_ERROR, 0, "cannot listen on %s: %s", text, pc_strerror(err));
+        return err;
+    }
+    PC_LOG(PC_LOGL_INFO, 0, "listening on %s", text);
+    return 0;
+}
+
+static void
+close_listeners(pc_server_t *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->num_listeners; i++) {
+        if (s->listeners[i].open) {
+            s->listeners[i].open = false;
+            s->listeners[i].tcp.data = s;
+            uv_close((uv_handle_t *)&s->listeners[i].tcp, on_handle_closed);
+        }
+    }
+}
+
+int
+pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log, pc_server_t **out)
+{
+    pc_server_t *s = calloc(1, sizeof(*s));
+    size_t i;
+    int err = 0;
+
+    if (s == NULL) {
+        return UV_ENOMEM;
+    }
+    s->loop = loop;
+    s->conf = pc_conf_ref(conf);
+    s->alog = access_log;
+    for (i = 0; i < conf->num_listen && err == 0; i++) {
+        err = start_listener(s, &conf->listen[i], &s->listeners[i]);
+        s->num_listeners++;
+    }
+    if (err != 0) {
+        s->stopping = true;
+        close_listeners(s);
+        return err;
+    }
+    *out = s;
+    return 0;
+}
+
+static void
+close_all(pc_server_t *s)
+{
+    pc_conn_t *c = s->conns, *next;
+
+    while (c != NULL) {
+        next = c->next;
+        pc_conn_close(c);
+        c = next;
+    }
+}
+
+static void
+on_grace_over(uv_timer_t *t)
+{
+    pc_server_t *s = t->data;
+
+    if (s->num_conns > 0) {
+        PC_LOG(PC_LOGL_WARN, 0, "grace period over: closing %zu connection(s)", s->num_conns);
+    }
+    close_all(s);
+}
+
+void
+pc_server_stop(pc_server_t *s, uint64_t grace_ms, pc_server_done_cb done_cb, void *data)
+{
+    pc_conn_t *c, *next;
+
+    if (s->stopping) {
+        close_all(s); /* asked twice: do not wait any longer */
+        return;
+    }
+    s->stopping = true;
+    s->done_cb = done_cb;
+    s->done_data = data;
+    close_listeners(s);
+    for (c = s->conns; c != NULL; c = next) {
+        next = c->next;
+        if (pc_conn_is_idle(c)) {
+            pc_conn_close(c);
+        }
+    }
+    uv_timer_init(s->loop, &s->grace);
+    s->grace.data = s;
+    s->grace_open = true;
+    s->open_handles++;
+    uv_timer_start(&s->grace, on_grace_over, grace_ms, 0);
+    maybe_done(s);
+}
+
+void
+pc_server_set_conf(pc_server_t *s, pc_conf_t *conf)
+{
+    pc_conf_t *old = s->conf;
+
+    s->conf = pc_conf_ref(conf);
+    pc_conf_unref(old);
+}

@@ -1,0 +1,47 @@
+/*
+ * server.h: listeners, accepting, the set of live connections, draining.
+ *
+ * One server runs on one loop (a worker). It owns the listening sockets and
+ * knows every live connection, so it can stop accepting at once and then
+ * drain: idle connections close, busy ones finish their transaction, and
+ * whatever is left when the grace period ends is closed.
+ */
+#ifndef PC_SERVER_H
+#define PC_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "conf.h"
+#include "portcullis/log.h"
+
+typedef struct pc_server_s pc_server_t;
+typedef void (*pc_server_done_cb)(void *data);
+
+/*
+ * Binds and listens on every Listen address of conf, logging
+ * "listening on ADDR:PORT" for each. conf: the server takes a reference.
+ * access_log: borrowed, may be NULL. Returns 0 or UV_E* (with the failing
+ * address logged); on error nothing is left open.
+ */
+int pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log,
+                    pc_server_t **out);
+
+/*
+ * Stops accepting (listening sockets closed at once), closes idle
+ * connections, lets busy ones finish for grace_ms, then closes the rest.
+ * done_cb runs once every handle of the server is closed; the server is
+ * freed right after. Calling it again forces the remaining connections closed.
+ */
+void pc_server_stop(pc_server_t *s, uint64_t grace_ms, pc_server_done_cb done_cb, void *data);
+
+/*
+ * Makes conf (the server takes a reference) the snapshot for connections
+ * accepted from now on; existing connections keep theirs. Listen addresses
+ * are not changed.
+ */
+void pc_server_set_conf(pc_server_t *s, pc_conf_t *conf);
+
+#endif

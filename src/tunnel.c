@@ -1,0 +1,154 @@
+/*
+ * tunnel.c: the byte relay behind a CONNECT.
+ *
+ * After the origin connects the client gets "200 Connection Established" and
+ * bytes flow both ways unchanged. Each direction reads only while it is not
+ * writing (backpressure: a slow reader stalls its writer through TCP flow
+ * control, never through our memory). An EOF from one side becomes a
+ * shutdown of the other side's write half once the pending bytes are out
+ * (half-close); the tunnel ends when both directions are finished, on an
+ * error, or on the idle timeout.
+ */
+#include "conn.h"
+
+#include "http_reply.h"
+
+static void
+maybe_done(pc_conn_t *c)
+{
+    if (c->client_shut && c->up_shut && c->client_eof && c->up_eof) {
+        pc__conn_finish_txn(c);
+    }
+}
+
+static void
+on_up_shutdown(uv_shutdown_t *req, int status)
+{
+    pc_conn_t *c = req->data;
+
+    if (c->closing) {
+        return;
+    }
+    if (status != 0) {
+        pc_conn_close(c);
+        return;
+    }
+    c->up_shut = true;
+    maybe_done(c);
+}
+
+static void
+on_client_shutdown(uv_shutdown_t *req, int status)
+{
+    pc_conn_t *c = req->data;
+
+    if (c->closing) {
+        return;
+    }
+    if (status != 0) {
+        pc_conn_close(c);
+        return;
+    }
+    c->client_shut = true;
+    maybe_done(c);
+}
+
+/* Client -> origin: write what is buffered, else read, else pass the EOF on. */
+static void
+pump_up(pc_conn_t *c)
+{
+    if (c->up_writing || c->closing || c->up_sd.data != NULL) {
+        return;
+    }
+    if (c->cbuf.len > 0) {
+        pc__conn_read_client(c, false);
+        if (pc__conn_write_up(c, c->cbuf.base + c->cbuf.off, c->cbuf.len, c->cbuf.len) != 0) {
+            pc_conn_close(c);
+        }
+        return;
+    }
+    if (!c->client_eof) {
+        pc__conn_read_client(c, true);
+        return;
+    }
+    c->up_sd.data = c;
+    if (uv_shutdown(&c->up_sd, pc_upstream_stream(c->up), on_up_shutdown) != 0) {
+        pc_conn_close(c);
+    }
+}
+
+/* Origin -> client, the same. */
+static void
+pump_down(pc_conn_t *c)
+{
+    if (c->client_writing || c->closing || c->client_sd.data != NULL) {
+        return;
+    }
+    if (c->ubuf.len > 0) {
+        pc__conn_read_up(c, false);
+        if (pc__conn_write_client(c, c->ubuf.base + c->ubuf.off, c->ubuf.len, c->ubuf.len) != 0) {
+            pc_conn_close(c);
+        }
+        return;
+    }
+    if (!c->up_eof) {
+        pc__conn_read_up(c, true);
+        return;
+    }
+    c->client_sd.data = c;
+    if (uv_shutdown(&c->client_sd, (uv_stream_t *)&c->client, on_client_shutdown) != 0) {
+        pc_conn_close(c);
+    }
+}
+
+void
+pc__tunnel_on_connected(pc_conn_t *c)
+{
+    c->status = 200;
+    c->resp_started = true;
+    c->client_sd.data = NULL;
+    c->up_sd.data = NULL;
+    if (pc__conn_write_client(c, pc_http_connect_ok, pc_http_connect_ok_len, 0) != 0) {
+        pc_conn_close(c);
+        return;
+    }
+    pump_up(c); /* bytes sent right after the CONNECT head go first */
+}
+
+void
+pc__tunnel_on_client_data(pc_conn_t *c)
+{
+    pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+    pump_up(c);
+}
+
+void
+pc__tunnel_on_up_data(pc_conn_t *c)
+{
+    pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+    pump_down(c);
+}
+
+void
+pc__tunnel_on_client_written(pc_conn_t *c)
+{
+    pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+    pump_down(c);
+}
+
+void
+pc__tunnel_on_up_written(pc_conn_t *c)
+{
+    pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+    pump_up(c);
+}
+
+void
+pc__tunnel_on_eof(pc_conn_t *c, bool from_client)
+{
+    if (from_client) {
+        pump_up(c);
+    } else {
+        pump_down(c);
+    }
+}

@@ -1,0 +1,44 @@
+/*
+ * upstream.h: resolving a target and connecting to it.
+ *
+ * Resolution runs on libuv's thread pool (uv_getaddrinfo), never on the loop;
+ * IP literals skip it. Every resolved address is tried in turn until one
+ * connects. The object owns its TCP handle; the caller reads and writes the
+ * stream once connected and closes it with pc_upstream_close().
+ */
+#ifndef PC_UPSTREAM_H
+#define PC_UPSTREAM_H
+
+#include <uv.h>
+
+#include "target.h"
+
+typedef struct pc_upstream_s pc_upstream_t;
+
+/* status is 0 or the last error (UV_E*, including UV_EAI_* for resolution). */
+typedef void (*pc_upstream_connect_cb)(pc_upstream_t *up, int status, void *data);
+typedef void (*pc_upstream_closed_cb)(void *data);
+
+/*
+ * Starts resolving and connecting to t. cb runs exactly once unless the
+ * object is closed first. Returns 0, or an error (then cb never runs and
+ * nothing is allocated).
+ */
+int pc_upstream_connect(uv_loop_t *loop, const pc_target_t *t, pc_upstream_connect_cb cb,
+                        void *data, pc_upstream_t **out);
+
+/* The connected stream (valid after a successful connect callback). */
+uv_stream_t *pc_upstream_stream(pc_upstream_t *up);
+
+/* The address that was connected to, as "ip:port" text (empty before that). */
+const char *pc_upstream_peer(const pc_upstream_t *up);
+
+/*
+ * Cancels whatever is pending and closes the handle. The connect callback
+ * will not run after this. closed_cb(data) runs once everything is released
+ * (the caller may count it as an open handle until then); it may run before
+ * pc_upstream_close() returns.
+ */
+void pc_upstream_close(pc_upstream_t *up, pc_upstream_closed_cb closed_cb, void *data);
+
+#endif
