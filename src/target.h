@@ -28,10 +28,13 @@ typedef struct {
  * Host names are labels of letters, digits, '-' and '_' (1-63 bytes each,
  * 253 in all, no empty label except one trailing dot); IPv6 literals hold hex
  * digits, ':' and '.' only (no zone id). The port is 1*5DIGIT in 1..65535.
+ * A name whose last label is numeric can only be an IPv4 address, so it is
+ * read the way resolvers read it ("2130706433", "0x7f.1", "127.0.0.01") and
+ * stored as a dotted quad ("127.0.0.1"), or refused if it is not one
+ * ("1.2.3.999", "example.123"). IPv6 literals are stored in RFC 5952 form.
  * Returns 0 or PC_E_BAD_HOST.
  */
-int pc_target_parse_authority(const char *s, size_t len, uint16_t default_port,
-                              pc_target_t *out);
+int pc_target_parse_authority(const char *s, size_t len, uint16_t default_port, pc_target_t *out);
 
 /*
  * Parses an absolute-form target "http://authority[/path][?query]" (scheme
@@ -41,7 +44,8 @@ int pc_target_parse_authority(const char *s, size_t len, uint16_t default_port,
  * A fragment or userinfo ('@' in the authority) is refused.
  * Returns 0, PC_E_BAD_HOST (bad authority), PC_E_BAD_REQUEST (not
  * absolute-form, bad characters) or PC_E_NOT_IMPLEMENTED (another scheme,
- * such as https or ftp). For "/?q" path_buf (at least len + 2 bytes) is used.
+ * such as https or ftp). For "/?q" path_buf (at least len + 2 bytes) is used;
+ * a smaller path_buf gives PC_E_NO_SPACE.
  */
 int pc_target_parse_absolute(const char *s, size_t len, pc_target_t *out, const char **path,
                              size_t *path_len, char *path_buf, size_t path_buf_cap);
@@ -51,7 +55,6 @@ int pc_target_parse_absolute(const char *s, size_t len, pc_target_t *out, const 
  * else "host:port"; IPv6 in brackets. Returns the length, or 0 if cap is too
  * small.
  */
-size_t pc_target_format_host(const pc_target_t *t, uint16_t default_port, char *out,
-                             size_t cap);
+size_t pc_target_format_host(const pc_target_t *t, uint16_t default_port, char *out, size_t cap);
 
 #endif
