@@ -295,12 +295,12 @@ on_client_written(uv_write_t *req, int status)
         pc_conn_close(c);
         return;
     }
-    buf_consume(&c->ubuf, c->client_wlen);
-    c->client_wlen = 0;
-    if (c->resp_out != NULL && c->ubuf.len == 0) {
-        free(c->resp_out);
+    if (c->client_wlen == 0) {
+        free(c->resp_out); /* that write came from resp_out (or a static text) */
         c->resp_out = NULL;
     }
+    buf_consume(&c->ubuf, c->client_wlen);
+    c->client_wlen = 0;
     if (c->lingering) {
         return;
     }
@@ -788,6 +788,7 @@ pc_conn_accept(pc_server_t *s, uv_stream_t *listener, pc_conf_t *conf, pc_access
     c->client.data = c;
     c->timer.data = c;
     c->open_handles = 2;
+    uv_timer_start(&c->timer, on_timer, conf->header_timeout_ms, 0);
     err = conn_init(c, listener);
     if (err == PC_E_DENIED_ACL) {
         PC_LOG(PC_LOGL_INFO, c->id, "%s: client denied by ACL", c->peer);
@@ -798,7 +799,6 @@ pc_conn_accept(pc_server_t *s, uv_stream_t *listener, pc_conf_t *conf, pc_access
         pc_conn_close(c);
         return err;
     }
-    uv_timer_start(&c->timer, on_timer, c->conf->header_timeout_ms, 0);
     pc__conn_read_client(c, true);
     return 0;
 }
