@@ -42,6 +42,11 @@ check_request(pc_conn_t *c, const pc_http_request_t *req, const char **path, siz
         pc__conn_reply_error(c, 400, "ambiguous or invalid message framing");
         return PC_E_BAD_REQUEST;
     }
+    if (pc_http_via_has(req->headers, req->num_headers, c->conf->via_name)) {
+        PC_LOG(PC_LOGL_WARN, c->id, "%s: forwarding loop (Via names us)", c->peer);
+        pc__conn_reply_error(c, 508, "forwarding loop detected");
+        return PC_E_BAD_REQUEST;
+    }
     if (pc_filter_match(c->conf->blocklist, c->target.host, c->target.host_len)) {
         PC_LOG(PC_LOGL_INFO, c->id, "%s: blocked %s", c->peer, c->target.host);
         pc__conn_reply_error(c, 403, "destination blocked by policy");

@@ -44,6 +44,8 @@ pc_http_reason(int status)
         return "Gateway Timeout";
     case 505:
         return "HTTP Version Not Supported";
+    case 508:
+        return "Loop Detected";
     default:
         return "Error";
     }

@@ -51,6 +51,7 @@ static const name_t never_copied[] = {
 };
 
 static const name_t host_field = {NAME("Host")};
+static const name_t via_field = {NAME("Via")};
 
 /* The fields whose values list more fields to drop. */
 static const name_t listing_fields[] = {
@@ -262,4 +263,51 @@ pc_http_rewrite_response(const pc_http_response_t *res, const pc_http_framing_t 
         put_str(&s, "Connection: keep-alive\r\n"); /* HTTP/1.0 closes unless told otherwise */
     }
     return finish(&s, out_len);
+}
+
+/* True if one Via member ("1.1 name (comment)") has received-by == name. */
+static bool
+via_member_is(const char *m, size_t len, const char *name, size_t name_len)
+{
+    name_t want;
+    size_t i = 0, start;
+
+    want.name = name;
+    want.len = name_len;
+    while (i < len && m[i] != ' ' && m[i] != '\t') {
+        i++; /* the received-protocol */
+    }
+    while (i < len && (m[i] == ' ' || m[i] == '\t')) {
+        i++;
+    }
+    start = i;
+    while (i < len && m[i] != ' ' && m[i] != '\t') {
+        i++;
+    }
+    return same_name(m + start, i - start, &want);
+}
+
+bool
+pc_http_via_has(const pc_http_header_t *fields, size_t n, const char *via_name)
+{
+    size_t i, a, b, name_len = strlen(via_name);
+    const char *v;
+
+    for (i = 0; i < n; i++) {
+        if (!same_name(fields[i].name, fields[i].name_len, &via_field)) {
+            continue;
+        }
+        v = fields[i].value;
+        for (a = 0; a < fields[i].value_len; a = b + 1) {
+            for (b = a; b < fields[i].value_len && v[b] != ','; b++) {
+            }
+            while (a < b && (v[a] == ' ' || v[a] == '\t')) {
+                a++;
+            }
+            if (via_member_is(v + a, b - a, via_name, name_len)) {
+                return true;
+            }
+        }
+    }
+    return false;
 }

@@ -30,9 +30,8 @@
  * Returns 0 and sets *out_len, or PC_E_NO_SPACE if cap is too small.
  */
 int pc_http_rewrite_request(const pc_http_request_t *req, const pc_http_framing_t *fr,
-                            const char *host, size_t host_len, const char *path,
-                            size_t path_len, const char *via_name, char *out, size_t cap,
-                            size_t *out_len);
+                            const char *host, size_t host_len, const char *path, size_t path_len,
+                            const char *via_name, char *out, size_t cap, size_t *out_len);
 
 /*
  * Builds the response head for the client:
@@ -46,8 +45,16 @@ int pc_http_rewrite_request(const pc_http_request_t *req, const pc_http_framing_
  *   "\r\n"
  * Returns 0 and sets *out_len, or PC_E_NO_SPACE.
  */
-int pc_http_rewrite_response(const pc_http_response_t *res, const pc_http_framing_t *fr,
-                             bool close, int client_minor, const char *via_name, char *out,
-                             size_t cap, size_t *out_len);
+int pc_http_rewrite_response(const pc_http_response_t *res, const pc_http_framing_t *fr, bool close,
+                             int client_minor, const char *via_name, char *out, size_t cap,
+                             size_t *out_len);
+
+/*
+ * True if any Via field of the message lists via_name as a received-by
+ * (a member "<protocol> <via_name>[ <comment>]", names compared
+ * case-insensitively): the message has already passed through a proxy of
+ * this name, so forwarding it again would loop.
+ */
+bool pc_http_via_has(const pc_http_header_t *fields, size_t n, const char *via_name);
 
 #endif

@@ -39,7 +39,7 @@ test_http_reply_exact_bytes(void **state)
 static void
 test_http_reply_parses_and_frames(void **state)
 {
-    static const int codes[] = {400, 403, 408, 414, 431, 501, 502, 504};
+    static const int codes[] = {400, 403, 408, 414, 431, 501, 502, 504, 508};
     pc_http_header_t headers[16];
     pc_http_response_t res;
     pc_http_framing_t fr;

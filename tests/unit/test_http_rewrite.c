@@ -609,6 +609,42 @@ test_http_rewrite_many_tokens(void **state)
     check(build_request, &c, c.fields, c.n, c.what, c.expect);
 }
 
+static void
+test_http_rewrite_via_loop(void **state)
+{
+    static const struct {
+        const char *value;
+        bool loops;
+    } cases[] = {
+        {"1.1 portcullis", true},
+        {"1.0 PortCullis", true},
+        {"1.1 squid, 1.1 portcullis (Portcullis)", true},
+        {"HTTP/1.1 portcullis", true},
+        {"1.1 proxy.example,1.1 portcullis", true},
+        {"1.1 portcullis2", false},
+        {"1.1 xportcullis", false},
+        {"portcullis", false},
+        {"1.1 squid (portcullis)", false},
+        {"", false},
+    };
+    pc_http_header_t f[2];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        f[0].name = "X-Other";
+        f[0].name_len = 7;
+        f[0].value = "1.1 portcullis";
+        f[0].value_len = 14;
+        f[1].name = "via";
+        f[1].name_len = 3;
+        f[1].value = cases[i].value;
+        f[1].value_len = strlen(cases[i].value);
+        assert_int_equal(pc_http_via_has(f, 2, "portcullis"), cases[i].loops);
+    }
+    assert_false(pc_http_via_has(f, 1, "portcullis")); /* only Via counts */
+}
+
 int
 main(void)
 {
@@ -621,6 +657,7 @@ main(void)
         cmocka_unit_test(test_http_rewrite_response_framing),
         cmocka_unit_test(test_http_rewrite_response_via),
         cmocka_unit_test(test_http_rewrite_many_tokens),
+        cmocka_unit_test(test_http_rewrite_via_loop),
     };
 
     return cmocka_run_group_tests_name("http_rewrite", tests, NULL, NULL);
