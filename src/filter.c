@@ -18,14 +18,15 @@
  */
 #include "filter.h"
 
+#include "target.h"
+
 #include "portcullis/error.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NAME_MAX_LEN  253
-#define LABEL_MAX_LEN 63
+#define NAME_MAX_LEN PC_HOST_MAX
 
 typedef struct {
     uint32_t off;  /* arena offset of the entry's length byte; 0 = empty */
@@ -222,46 +223,6 @@ insert_name(pc_filter_t *f, const char *s, size_t len)
     return 0;
 }
 
-static bool
-is_name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-/*
- * Lowercases s into out (NAME_MAX_LEN + 1 bytes), drops one trailing dot and
- * checks the label rules. Returns the normalised length, or 0 if invalid.
- */
-static size_t
-normalise(const char *s, size_t len, char *out)
-{
-    size_t i, label = 0;
-
-    if (len > 0 && s[len - 1] == '.') {
-        len--;
-    }
-    if (len == 0 || len > NAME_MAX_LEN) {
-        return 0;
-    }
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-
-        if (c >= 'A' && c <= 'Z') {
-            c = (char)(c - 'A' + 'a');
-        }
-        if (c == '.') {
-            if (label == 0) {
-                return 0;
-            }
-            label = 0;
-        } else if (!is_name_char(c) || ++label > LABEL_MAX_LEN) {
-            return 0;
-        }
-        out[i] = c;
-    }
-    return label > 0 ? len : 0;
-}
-
 int
 pc_filter_add(pc_filter_t *f, const char *domain, size_t len)
 {
@@ -271,7 +232,7 @@ pc_filter_add(pc_filter_t *f, const char *domain, size_t len)
     if (domain == NULL) {
         return PC_E_BAD_HOST;
     }
-    n = normalise(domain, len, name);
+    n = pc_host_normalise(domain, len, name);
     if (n == 0) {
         return PC_E_BAD_HOST;
     }

@@ -172,17 +172,16 @@ parse_loose_v4(const char *h, size_t len, uint8_t out[4])
  * labels of [a-z0-9_-] 1..63 bytes, 253 bytes in all; a numeric name is
  * rewritten as a dotted quad. Returns 0 or PC_E_BAD_HOST.
  */
-static int
-set_name(pc_target_t *t, const char *s, size_t len)
+size_t
+pc_host_normalise(const char *s, size_t len, char *out)
 {
     size_t i, label = 0;
-    uint8_t v4[4];
 
     if (len > 0 && s[len - 1] == '.') {
         len--;
     }
     if (len == 0 || len > PC_HOST_MAX) {
-        return PC_E_BAD_HOST;
+        return 0;
     }
     for (i = 0; i < len; i++) {
         char c = s[i];
@@ -192,18 +191,30 @@ set_name(pc_target_t *t, const char *s, size_t len)
         }
         if (c == '.') {
             if (label == 0) {
-                return PC_E_BAD_HOST;
+                return 0;
             }
             label = 0;
         } else if (!is_host_char(c) || ++label > LABEL_MAX) {
-            return PC_E_BAD_HOST;
+            return 0;
         }
-        t->host[i] = c;
+        out[i] = c;
     }
     if (label == 0) {
+        return 0;
+    }
+    out[len] = '\0';
+    return len;
+}
+
+static int
+set_name(pc_target_t *t, const char *s, size_t len)
+{
+    uint8_t v4[4];
+
+    len = pc_host_normalise(s, len, t->host);
+    if (len == 0) {
         return PC_E_BAD_HOST;
     }
-    t->host[len] = '\0';
     t->host_len = len;
     if (ends_in_number(t->host, len)) {
         pc_addr_t a;

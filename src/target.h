@@ -23,6 +23,15 @@ typedef struct {
 } pc_target_t;
 
 /*
+ * Normalises a DNS host name into out (at least PC_HOST_MAX + 1 bytes, NUL
+ * terminated): ASCII lowercase, one trailing dot removed; labels of letters,
+ * digits, '-' and '_', 1-63 bytes each, 253 bytes in all. Returns the length,
+ * or 0 if s is not such a name. The one normalisation every rule and lookup
+ * goes through.
+ */
+size_t pc_host_normalise(const char *s, size_t len, char *out);
+
+/*
  * Parses "host:port", "[v6]:port" and, when default_port is not 0, also a
  * bare "host" or "[v6]" (CONNECT passes 0: the port is required).
  * Host names are labels of letters, digits, '-' and '_' (1-63 bytes each,
