@@ -1,0 +1,31 @@
+/*
+ * it_sys.h: the few harness needs that differ per operating system.
+ *
+ * it_sys_posix.c and it_sys_win32.c implement this; CMake picks one. Anything
+ * an OS cannot provide returns UV_ENOTSUP so that a test can skip() instead of
+ * failing.
+ */
+#ifndef PC_TESTS_SUPPORT_IT_SYS_H
+#define PC_TESTS_SUPPORT_IT_SYS_H
+
+#include <stdint.h>
+
+/*
+ * Process-wide set-up, once per test executable before any socket is used
+ * (POSIX: ignore SIGPIPE so that a write to a closed socket is an error
+ * return, not a crash of the test).
+ */
+void pc_it_sys_init(void);
+
+/*
+ * The resident set size of process pid in KiB. Linux reads VmRSS from
+ * /proc/<pid>/status; elsewhere UV_ENOTSUP.
+ */
+int pc_it_sys_rss_kib(int pid, uint64_t *kib);
+
+/* The signal numbers the harness sends (SIGINT, SIGTERM, SIGKILL). */
+int pc_it_sys_sigint(void);
+int pc_it_sys_sigterm(void);
+int pc_it_sys_sigkill(void);
+
+#endif
