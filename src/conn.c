@@ -69,7 +69,7 @@ detail_for(int err)
     case UV_EAI_ADDRFAMILY:
         return "cannot resolve host";
     case UV_EAI_AGAIN:
-        return "name resolution timed out";
+        return "no answer from the name server (timed out or unreachable)";
     case UV_ECONNREFUSED:
         return "connection refused by origin";
     case UV_ETIMEDOUT:

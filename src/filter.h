@@ -34,8 +34,8 @@ int pc_filter_add(pc_filter_t *f, const char *domain, size_t len);
  * or LF line ends. A bad line stops the load: err receives
  * "<origin>:<line>: <message>" and PC_E_CONF_VALUE is returned.
  */
-int pc_filter_add_list(pc_filter_t *f, const char *text, size_t len, const char *origin,
-                       char *err, size_t err_cap);
+int pc_filter_add_list(pc_filter_t *f, const char *text, size_t len, const char *origin, char *err,
+                       size_t err_cap);
 
 /* Number of distinct domains. */
 size_t pc_filter_count(const pc_filter_t *f);

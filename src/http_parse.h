@@ -36,14 +36,14 @@ typedef struct {
     size_t method_len;
     const char *target; /* borrowed: request-target exactly as sent */
     size_t target_len;
-    int minor_version; /* 0 or 1 */
+    int minor_version;         /* 0 or 1 */
     pc_http_header_t *headers; /* borrowed: caller's array */
     size_t num_headers;        /* set by the parser */
 } pc_http_request_t;
 
 typedef struct {
-    int minor_version; /* 0 or 1 */
-    int status;        /* 100 ... 999 */
+    int minor_version;  /* 0 or 1 */
+    int status;         /* 100 ... 999 */
     const char *reason; /* borrowed; may be empty */
     size_t reason_len;
     pc_http_header_t *headers; /* borrowed: caller's array */
@@ -59,8 +59,7 @@ typedef struct {
  * Any prefix of a valid head returns PC_HTTP_INCOMPLETE; an invalid byte is
  * reported as PC_HTTP_ERROR as soon as it is seen, even before the head ends.
  */
-int pc_http_parse_request(const char *buf, size_t len, pc_http_request_t *req,
-                          size_t max_headers);
+int pc_http_parse_request(const char *buf, size_t len, pc_http_request_t *req, size_t max_headers);
 
 /*
  * Parses a response head (status line and fields). Same contract as above.
@@ -79,9 +78,9 @@ typedef enum {
 
 typedef struct {
     pc_body_kind_t kind;
-    uint64_t length;  /* for PC_BODY_LENGTH; also the Content-Length value when has_length */
-    bool has_length;  /* a (valid) Content-Length field was present */
-    bool keep_alive;  /* the sender allows another message on this connection */
+    uint64_t length; /* for PC_BODY_LENGTH; also the Content-Length value when has_length */
+    bool has_length; /* a (valid) Content-Length field was present */
+    bool keep_alive; /* the sender allows another message on this connection */
 } pc_http_framing_t;
 
 /*
@@ -105,8 +104,7 @@ int pc_http_request_framing(const pc_http_request_t *req, pc_http_framing_t *out
  * A chunked response to an HTTP/1.0 request is the caller's business.
  * Returns 0 or PC_HTTP_ERROR.
  */
-int pc_http_response_framing(const pc_http_response_t *res, bool is_head,
-                             pc_http_framing_t *out);
+int pc_http_response_framing(const pc_http_response_t *res, bool is_head, pc_http_framing_t *out);
 
 /*
  * Case-insensitive search for field `name` (name_len bytes). Returns the index

@@ -193,14 +193,19 @@ run(pc_app_t *app)
             return 1;
         }
     }
-    err = pc_server_start(app->loop, app->conf, app->alog, &app->server);
-    if (err == 0) {
-        err = pc_platform_events_start(app->loop, on_event, app, &app->events);
+    /* Signals first: once "listening on" is logged, a stop request must
+     * already take the graceful path. */
+    err = pc_platform_events_start(app->loop, on_event, app, &app->events);
+    if (err != 0) {
+        PC_LOG(PC_LOGL_ERROR, 0, "cannot install signal handlers: %s", pc_strerror(err));
+    } else {
+        err = pc_server_start(app->loop, app->conf, app->alog, &app->server);
         if (err != 0) {
-            PC_LOG(PC_LOGL_ERROR, 0, "cannot install signal handlers: %s", pc_strerror(err));
-            pc_server_stop(app->server, 0, on_server_done, app);
+            pc_platform_events_stop(app->events);
+            app->events = NULL;
         }
     }
+    /* On failure this only runs the close callbacks of what was opened. */
     uv_run(app->loop, UV_RUN_DEFAULT);
     return err == 0 ? 0 : 1;
 }

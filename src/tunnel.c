@@ -21,8 +21,9 @@ maybe_done(pc_conn_t *c)
     }
 }
 
+/* Both half-closes end here; req tells which side's write half was shut. */
 static void
-on_up_shutdown(uv_shutdown_t *req, int status)
+on_shutdown(uv_shutdown_t *req, int status)
 {
     pc_conn_t *c = req->data;
 
@@ -33,23 +34,11 @@ on_up_shutdown(uv_shutdown_t *req, int status)
         pc_conn_close(c);
         return;
     }
-    c->up_shut = true;
-    maybe_done(c);
-}
-
-static void
-on_client_shutdown(uv_shutdown_t *req, int status)
-{
-    pc_conn_t *c = req->data;
-
-    if (c->closing) {
-        return;
+    if (req == &c->up_sd) {
+        c->up_shut = true;
+    } else {
+        c->client_shut = true;
     }
-    if (status != 0) {
-        pc_conn_close(c);
-        return;
-    }
-    c->client_shut = true;
     maybe_done(c);
 }
 
@@ -72,7 +61,7 @@ pump_up(pc_conn_t *c)
         return;
     }
     c->up_sd.data = c;
-    if (uv_shutdown(&c->up_sd, pc_upstream_stream(c->up), on_up_shutdown) != 0) {
+    if (uv_shutdown(&c->up_sd, pc_upstream_stream(c->up), on_shutdown) != 0) {
         pc_conn_close(c);
     }
 }
@@ -96,7 +85,7 @@ pump_down(pc_conn_t *c)
         return;
     }
     c->client_sd.data = c;
-    if (uv_shutdown(&c->client_sd, (uv_stream_t *)&c->client, on_client_shutdown) != 0) {
+    if (uv_shutdown(&c->client_sd, (uv_stream_t *)&c->client, on_shutdown) != 0) {
         pc_conn_close(c);
     }
 }
