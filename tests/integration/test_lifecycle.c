@@ -486,6 +486,87 @@ test_lifecycle_access_log_connect_line(void **state)
     assert_true(l.out >= sizeof(data));
 }
 
+/* The port of the "listening on <prefix>PORT" line in the proxy's stderr. */
+static int
+listening_port_of(pc_it_fx_t *f, pc_it_proxy_t *p, const char *prefix)
+{
+    char *path = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "stderr.log"));
+    char *marker = pc_it_fx_strf(f, "listening on %s", prefix);
+    char *text = NULL;
+    const char *at;
+    size_t len;
+    int port;
+
+    assert_int_equal(pc_it_file_read(path, &text, &len), 0);
+    pc_it_fx_defer(f, free, text);
+    at = strstr(text, marker);
+    assert_non_null(at);
+    port = atoi(at + strlen(marker));
+    assert_true(port > 0 && port < 65536);
+    return port;
+}
+
+/* One GET through the proxy listening on ip:port; returns the status. */
+static int
+get_via(pc_it_fx_t *f, const char *ip, int port, int origin_port)
+{
+    pc_it_client_t *c;
+    pc_it_response_t *r;
+
+    assert_int_equal(pc_it_client_connect(&c, ip, port, PC_IT_TIMEOUT_MS), 0);
+    pc_it_fx_defer(f, (void (*)(void *))pc_it_client_close, c);
+    r = pc_it_fx_exchange(
+        f, c, pc_it_fx_strf(f, "GET http://127.0.0.1:%d/ HTTP/1.1\r\nHost: h\r\n\r\n", origin_port),
+        false);
+    return r->status;
+}
+
+/* Two Listen lines, IPv4 and IPv6: both sockets serve. */
+static void
+test_lifecycle_listens_on_ipv4_and_ipv6(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
+    pc_it_proxy_t *p = pc_it_fx_proxy(f, "lifecycle_ipv4_and_ipv6", "Listen [::1]:0");
+    int v6port = listening_port_of(f, p, "[::1]:");
+
+    assert_int_equal(get_via(f, "127.0.0.1", pc_it_proxy_port(p), pc_it_origin_port(o)), 200);
+    assert_int_equal(get_via(f, "::1", v6port, pc_it_origin_port(o)), 200);
+}
+
+/*
+ * No configuration file at all: 127.0.0.1:3128, loopback clients, CONNECT to
+ * 443 only. Needs the sandbox, where port 3128 is free and no system
+ * /etc/portcullis/portcullis.conf is read instead.
+ */
+static void
+test_lifecycle_builtin_defaults(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o;
+    pc_it_client_t *c;
+    char *installed = NULL;
+    size_t len;
+
+    PC_IT_REQUIRE_SANDBOX();
+    if (pc_it_file_read("/etc/portcullis/portcullis.conf", &installed, &len) == 0) {
+        free(installed);
+        skip(); /* an installed file would be used instead of the defaults */
+    }
+    o = pc_it_fx_http_origin(f, ok_response);
+    assert_int_equal(
+        pc_it_proxy_port(pc_it_fx_proxy(f, "lifecycle_builtin_defaults", pc_it_no_config)), 3128);
+    assert_int_equal(get_via(f, "127.0.0.1", 3128, pc_it_origin_port(o)), 200);
+    c = pc_it_fx_client(f);
+    assert_int_equal(pc_it_fx_exchange(f, c,
+                                       pc_it_fx_strf(f, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n",
+                                                     pc_it_origin_port(o)),
+                                       false)
+                         ->status,
+                     403);
+    assert_int_equal(pc_it_origin_accepts(o), 1u); /* only the GET reached it */
+}
+
 int
 main(void)
 {
@@ -494,6 +575,8 @@ main(void)
         PC_IT_TEST(test_lifecycle_check_unknown_directive),
         PC_IT_TEST(test_lifecycle_check_bad_value),
         PC_IT_TEST(test_lifecycle_start_with_bad_config_fails),
+        PC_IT_TEST(test_lifecycle_listens_on_ipv4_and_ipv6),
+        PC_IT_TEST(test_lifecycle_builtin_defaults),
         PC_IT_TEST(test_lifecycle_sigterm_idle_proxy),
         PC_IT_TEST(test_lifecycle_sigint_idle_clients),
         PC_IT_TEST(test_lifecycle_sigint_in_flight_completes),

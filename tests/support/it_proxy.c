@@ -246,6 +246,8 @@ wait_listening(pc_it_proxy_t *p, uint64_t timeout_ms)
     }
 }
 
+const char pc_it_no_config[] = "";
+
 static int
 proxy_launch(pc_it_proxy_t *p, const char *conf_extra, uint64_t timeout_ms)
 {
@@ -257,7 +259,12 @@ proxy_launch(pc_it_proxy_t *p, const char *conf_extra, uint64_t timeout_ms)
     args[1] = (char *)"-c";
     args[2] = conf;
     args[3] = NULL;
-    rc = write_config(p->dir, conf_extra);
+    if (conf_extra == pc_it_no_config) {
+        args[1] = NULL; /* the built-in defaults */
+        rc = 0;
+    } else {
+        rc = write_config(p->dir, conf_extra);
+    }
     if (rc == 0) {
         rc = spawn(&p->loop, &p->child, args, p->dir);
     }

@@ -32,8 +32,11 @@ typedef struct {
  * (may be NULL; lines separated by '\n'). On success *out is owned by the
  * caller (pc_it_proxy_free). Returns 0, UV_ETIMEDOUT if no listening line
  * came within timeout_ms, UV_ESRCH if the process exited first, or the
- * spawn error. On failure the proxy's stderr is printed.
+ * spawn error. On failure the proxy's stderr is printed. With conf_extra ==
+ * pc_it_no_config the binary runs with no -c at all (built-in defaults).
  */
+extern const char pc_it_no_config[];
+
 int pc_it_proxy_start(pc_it_proxy_t **out, const char *name, const char *conf_extra,
                       uint64_t timeout_ms);
 
