@@ -1,5 +1,6 @@
 #!/bin/sh
 # test.sh: install the dependencies, then build and run every test:
+#   0. lint: clang-format 14 and the src/ platform-isolation check;
 #   1. gcc, -Werror, the whole ctest suite (unit + integration + curl);
 #   2. clang with ASan+UBSan, the whole suite again;
 #   3. valgrind (memcheck) over every unit test and under the proxy in every
@@ -16,6 +17,15 @@ step() {
     echo
     echo "==== $*"
 }
+
+step "lint (clang-format 14, no OS code in src/)"
+# shellcheck disable=SC2046
+clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' 2>/dev/null \
+    || find src include platform tests -name '*.[ch]') || status=1
+if grep -rnE '_WIN32|<windows\.h>|<unistd\.h>|<signal\.h>|<pwd\.h>|<sys/' src/; then
+    echo "src/ must not contain OS conditionals or OS headers (use platform/)"
+    status=1
+fi
 
 step "build (gcc, -Werror)"
 cmake -S . -B build-ci -DPC_WERROR=ON -DPC_VALGRIND_TESTS=ON \

@@ -486,22 +486,35 @@ test_lifecycle_access_log_connect_line(void **state)
     assert_true(l.out >= sizeof(data));
 }
 
-/* The port of the "listening on <prefix>PORT" line in the proxy's stderr. */
+/*
+ * The port of the "listening on <prefix>PORT" line in the proxy's stderr,
+ * waiting for it (the harness only waited for the first listener's line).
+ */
 static int
 listening_port_of(pc_it_fx_t *f, pc_it_proxy_t *p, const char *prefix)
 {
     char *path = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "stderr.log"));
     char *marker = pc_it_fx_strf(f, "listening on %s", prefix);
+    uint64_t deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
+    const char *at = NULL;
     char *text = NULL;
-    const char *at;
     size_t len;
-    int port;
+    int port = 0;
 
-    assert_int_equal(pc_it_file_read(path, &text, &len), 0);
-    pc_it_fx_defer(f, free, text);
-    at = strstr(text, marker);
-    assert_non_null(at);
-    port = atoi(at + strlen(marker));
+    while (at == NULL && pc_it_now_ms() < deadline) {
+        free(text);
+        text = NULL;
+        if (pc_it_file_read(path, &text, &len) == 0) {
+            at = strstr(text, marker);
+        }
+        if (at == NULL) {
+            pc_it_sleep_ms(20);
+        }
+    }
+    if (at != NULL) {
+        port = atoi(at + strlen(marker));
+    }
+    free(text);
     assert_true(port > 0 && port < 65536);
     return port;
 }
