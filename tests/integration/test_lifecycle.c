@@ -580,6 +580,32 @@ test_lifecycle_builtin_defaults(void **state)
     assert_int_equal(pc_it_origin_accepts(o), 1u); /* only the GET reached it */
 }
 
+/* -V prints the version, -h the usage, both exit 0; a bad option exits 2. */
+static void
+test_lifecycle_version_help_and_bad_option(void **state)
+{
+    pc_it_fx_t *f = *state;
+    const char *version[] = {"", "-V", NULL};
+    const char *help[] = {"", "-h", NULL};
+    const char *bad[] = {"", "--frobnicate", NULL};
+    const char *missing[] = {"", "-c", NULL};
+    char *out;
+    char *err;
+    pc_it_exit_t how;
+
+    how = run_binary(f, "lifecycle_version", version, &out, &err);
+    assert_int_equal(how.exit_status, 0);
+    assert_true(strncmp(out, "portcullis ", 11) == 0);
+    how = run_binary(f, "lifecycle_help", help, &out, &err);
+    assert_int_equal(how.exit_status, 0);
+    assert_non_null(strstr(out, "usage: portcullis [-c FILE] [-t] [-V] [-h]"));
+    how = run_binary(f, "lifecycle_bad_option", bad, &out, &err);
+    assert_int_equal(how.exit_status, 2);
+    assert_non_null(strstr(err, "'--frobnicate'"));
+    how = run_binary(f, "lifecycle_missing_argument", missing, &out, &err);
+    assert_int_equal(how.exit_status, 2);
+}
+
 int
 main(void)
 {
@@ -588,6 +614,7 @@ main(void)
         PC_IT_TEST(test_lifecycle_check_unknown_directive),
         PC_IT_TEST(test_lifecycle_check_bad_value),
         PC_IT_TEST(test_lifecycle_start_with_bad_config_fails),
+        PC_IT_TEST(test_lifecycle_version_help_and_bad_option),
         PC_IT_TEST(test_lifecycle_listens_on_ipv4_and_ipv6),
         PC_IT_TEST(test_lifecycle_builtin_defaults),
         PC_IT_TEST(test_lifecycle_sigterm_idle_proxy),
