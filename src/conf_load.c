@@ -27,7 +27,7 @@ read_file(const char *path, char **text, size_t *len, pc_conf_error_t *err)
     char *buf = NULL, *nb;
 
     if (fp == NULL) {
-        int e = errno;
+        int e = errno != 0 ? errno : EIO;
         snprintf(err->msg, sizeof(err->msg), "%s: cannot open: %s", path,
                  uv_strerror(uv_translate_sys_error(e)));
         return uv_translate_sys_error(e);

@@ -382,11 +382,10 @@ on_client_eof(pc_conn_t *c)
         pc_conn_close(c);
     } else if (c->mode == MODE_TUNNEL) {
         pc__tunnel_on_eof(c, true);
-    } else if (c->req == REQ_HEAD && !c->txn_active) {
-        /* Between requests or mid-head: nothing to answer. */
+    } else if ((c->req == REQ_HEAD && !c->txn_active) || c->req == REQ_BODY) {
+        /* Between requests or mid-head there is nothing to answer; mid-body
+         * the request can never be completed. */
         pc_conn_close(c);
-    } else if (c->req == REQ_BODY) {
-        pc_conn_close(c); /* the request body can never be completed */
     } else {
         c->close_after = true;
     }
@@ -490,6 +489,8 @@ pc__conn_reply_error(pc_conn_t *c, int status, const char *detail)
     c->resp_started = true;
     c->ubuf.off = 0;
     c->ubuf.len = 0;
+    /* A client that never reads the reply must not hold the connection. */
+    pc__conn_set_timer(c, c->conf->header_timeout_ms);
     if (pc__conn_write_client(c, c->resp_out, len, 0) != 0) {
         pc_conn_close(c);
     }
