@@ -519,6 +519,7 @@ reset_txn(pc_conn_t *c)
     c->ubuf.off = 0;
     c->ubuf.len = 0;
     buf_compact(&c->cbuf);
+    c->head_scanned = 0;
     c->got_bytes = c->cbuf.len > 0;
 }
 
@@ -668,6 +669,20 @@ begin_txn(pc_conn_t *c, const pc_http_request_t *req)
     c->client_minor = req->minor_version;
 }
 
+/*
+ * True if a LF arrived since the last look. A head can only complete (or a
+ * line become parseable) when one does; skipping the parse otherwise keeps a
+ * client that sends one byte at a time from costing a re-parse per byte.
+ */
+static bool
+line_arrived(pc_conn_t *c)
+{
+    size_t from = c->head_scanned;
+
+    c->head_scanned = c->cbuf.len;
+    return memchr(c->cbuf.base + c->cbuf.off + from, '\n', c->cbuf.len - from) != NULL;
+}
+
 static void
 parse_head(pc_conn_t *c)
 {
@@ -676,7 +691,10 @@ parse_head(pc_conn_t *c)
     int r;
 
     req.headers = headers;
-    r = pc_http_parse_request(c->cbuf.base + c->cbuf.off, c->cbuf.len, &req, PC_MAX_HEADERS);
+    r = PC_HTTP_INCOMPLETE;
+    if (line_arrived(c)) {
+        r = pc_http_parse_request(c->cbuf.base + c->cbuf.off, c->cbuf.len, &req, PC_MAX_HEADERS);
+    }
     if (r == PC_HTTP_INCOMPLETE) {
         if (head_line_too_long(&c->cbuf)) {
             pc__conn_reply_error(c, 414, "request line too long");

@@ -96,10 +96,11 @@ struct pc_conn_s {
     bool resp_ends_after_write; /* the response write in flight completes the body */
     bool is_head;
     int client_minor;
-    bool close_after;  /* close the client once this transaction is done */
-    bool resp_started; /* a response byte went to the client */
-    bool txn_active;   /* a transaction has begun and is not logged yet */
-    bool got_bytes;    /* some byte of the current request head arrived */
+    bool close_after;    /* close the client once this transaction is done */
+    bool resp_started;   /* a response byte went to the client */
+    bool txn_active;     /* a transaction has begun and is not logged yet */
+    bool got_bytes;      /* some byte of the current request head arrived */
+    size_t head_scanned; /* bytes of the head already searched for a LF */
 
     /* For the access log. */
     char peer[64];

@@ -578,6 +578,30 @@ test_http_dual_stack_name_tries_next_address(void **state)
     expect_request(o, 0, want, strlen(want));
 }
 
+/* A head that arrives one byte per write is parsed once it is complete. */
+static void
+test_http_head_one_byte_at_a_time(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o = pc_it_fx_http_origin(f, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    pc_it_client_t *c;
+    const char *req;
+    size_t i;
+
+    pc_it_fx_proxy(f, "http_head_one_byte_at_a_time", NULL);
+    c = pc_it_fx_client(f);
+    req = pc_it_fx_strf(f, "GET http://127.0.0.1:%d/slow HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\n",
+                        pc_it_origin_port(o));
+    for (i = 0; req[i] != '\0'; i++) {
+        assert_int_equal(pc_it_client_send(c, req + i, 1, PC_IT_TIMEOUT_MS), 0);
+        if (i % 8 == 0) {
+            pc_it_sleep_ms(1);
+        }
+    }
+    expect_ok(pc_it_fx_exchange(f, c, NULL, false), "ok", "1.1 portcullis");
+    assert_int_equal(pc_it_origin_request_count(o), 1u);
+}
+
 int
 main(void)
 {
@@ -589,6 +613,7 @@ main(void)
         PC_IT_TEST(test_http_default_port_omitted_from_host),
         PC_IT_TEST(test_http_post_content_length_body),
         PC_IT_TEST(test_http_post_chunked_body_with_trailers),
+        PC_IT_TEST(test_http_head_one_byte_at_a_time),
         PC_IT_TEST(test_http_chunked_response_relayed),
         PC_IT_TEST(test_http_close_delimited_response),
         PC_IT_TEST(test_http_large_content_length_response),
