@@ -606,6 +606,115 @@ test_lifecycle_version_help_and_bad_option(void **state)
     assert_int_equal(how.exit_status, 2);
 }
 
+/* The Via field the origin saw in its request number i. */
+static bool
+origin_saw_via(pc_it_fx_t *f, pc_it_origin_t *o, size_t i, const char *via)
+{
+    size_t len;
+    const char *req = pc_it_fx_request(o, i, &len);
+
+    return pc_it_contains(req, len, pc_it_fx_strf(f, "\r\nVia: %s\r\n", via));
+}
+
+static void
+rewrite_conf(pc_it_fx_t *f, pc_it_proxy_t *p, const char *text)
+{
+    char *path = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "portcullis.conf"));
+
+    assert_int_equal(pc_it_file_write(path, text, strlen(text)), 0);
+}
+
+/*
+ * SIGHUP: a valid file is taken for new connections; an invalid one is
+ * refused with its file:line message and the running configuration stays.
+ */
+static void
+test_lifecycle_sighup_reload(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
+    pc_it_proxy_t *p = pc_it_fx_proxy(f, "lifecycle_sighup_reload", "ViaName first");
+    int port = pc_it_proxy_port(p);
+    char *err_path = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "stderr.log"));
+    char *text = NULL;
+    size_t len;
+    uint64_t deadline;
+
+    if (pc_it_sys_sighup() == 0) {
+        skip();
+    }
+    assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
+    assert_true(origin_saw_via(f, o, 0, "1.1 first"));
+
+    rewrite_conf(f, p, "Listen 127.0.0.1:0\nViaName second\n");
+    assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sighup()), 0);
+    deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
+    do { /* the reload is logged once it took effect */
+        pc_it_sleep_ms(20);
+        free(text);
+        text = NULL;
+        (void)pc_it_file_read(err_path, &text, &len);
+    } while ((text == NULL || strstr(text, "configuration reloaded") == NULL)
+             && pc_it_now_ms() < deadline);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "configuration reloaded"));
+    free(text);
+    assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
+    assert_true(origin_saw_via(f, o, 1, "1.1 second"));
+
+    rewrite_conf(f, p, "Listen 127.0.0.1:0\nViaName third\nHeaderTimeout 0\n");
+    assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sighup()), 0);
+    text = NULL;
+    deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
+    do {
+        pc_it_sleep_ms(20);
+        free(text);
+        text = NULL;
+        (void)pc_it_file_read(err_path, &text, &len);
+    } while ((text == NULL || strstr(text, "reload failed") == NULL) && pc_it_now_ms() < deadline);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "portcullis.conf:3: HeaderTimeout"));
+    free(text);
+    assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
+    assert_true(origin_saw_via(f, o, 2, "1.1 second"));
+}
+
+/* SIGUSR1 after the access log was moved away: new lines go to a new file. */
+static void
+test_lifecycle_sigusr1_reopens_access_log(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
+    pc_it_proxy_t *p = pc_it_fx_proxy(f, "lifecycle_sigusr1_reopen", NULL);
+    int port = pc_it_proxy_port(p);
+    char *log = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "access.log"));
+    char *rotated = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "access.log.1"));
+    uint64_t deadline;
+    char *text = NULL;
+    size_t len = 0;
+
+    if (pc_it_sys_sigusr1() == 0) {
+        skip();
+    }
+    (void)wait_log_lines(f, p, 0); /* nothing logged yet */
+    assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
+    (void)wait_log_lines(f, p, 1);
+    pc_it_file_remove(rotated);
+    assert_int_equal(rename(log, rotated), 0);
+    assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sigusr1()), 0);
+    deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
+    while (pc_it_file_read(log, &text, &len) != 0 && pc_it_now_ms() < deadline) {
+        pc_it_sleep_ms(20); /* the reopen creates the new file */
+    }
+    free(text);
+    assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
+    (void)wait_log_lines(f, p, 1); /* exactly one line in the new file */
+    assert_int_equal(pc_it_file_read(rotated, &text, &len), 0);
+    assert_int_equal(len > 0 && text[len - 1] == '\n', 1);
+    assert_null(memchr(text, '\n', len - 1)); /* and one in the old one */
+    free(text);
+}
+
 int
 main(void)
 {
@@ -617,6 +726,8 @@ main(void)
         PC_IT_TEST(test_lifecycle_version_help_and_bad_option),
         PC_IT_TEST(test_lifecycle_listens_on_ipv4_and_ipv6),
         PC_IT_TEST(test_lifecycle_builtin_defaults),
+        PC_IT_TEST(test_lifecycle_sighup_reload),
+        PC_IT_TEST(test_lifecycle_sigusr1_reopens_access_log),
         PC_IT_TEST(test_lifecycle_sigterm_idle_proxy),
         PC_IT_TEST(test_lifecycle_sigint_idle_clients),
         PC_IT_TEST(test_lifecycle_sigint_in_flight_completes),

@@ -28,4 +28,8 @@ int pc_it_sys_sigint(void);
 int pc_it_sys_sigterm(void);
 int pc_it_sys_sigkill(void);
 
+/* SIGHUP (reload) and SIGUSR1 (reopen logs); 0 where the OS has none. */
+int pc_it_sys_sighup(void);
+int pc_it_sys_sigusr1(void);
+
 #endif

@@ -58,3 +58,15 @@ pc_it_sys_sigkill(void)
 {
     return SIGKILL;
 }
+
+int
+pc_it_sys_sighup(void)
+{
+    return SIGHUP;
+}
+
+int
+pc_it_sys_sigusr1(void)
+{
+    return SIGUSR1;
+}

@@ -39,3 +39,15 @@ pc_it_sys_sigkill(void)
     /* libuv maps SIGKILL (defined by uv/win.h) to TerminateProcess. */
     return SIGKILL;
 }
+
+int
+pc_it_sys_sighup(void)
+{
+    return 0; /* reload arrives from the service manager on Windows */
+}
+
+int
+pc_it_sys_sigusr1(void)
+{
+    return 0;
+}
