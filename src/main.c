@@ -97,6 +97,24 @@ on_server_done(void *data)
     app->server = NULL;
 }
 
+static bool
+same_listen(const pc_conf_t *a, const pc_conf_t *b)
+{
+    size_t i;
+
+    if (a->num_listen != b->num_listen) {
+        return false;
+    }
+    for (i = 0; i < a->num_listen; i++) {
+        if (a->listen[i].port != b->listen[i].port
+            || a->listen[i].addr.family != b->listen[i].addr.family
+            || memcmp(a->listen[i].addr.bytes, b->listen[i].addr.bytes, 16) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static void
 reload(pc_app_t *app)
 {
@@ -107,6 +125,13 @@ reload(pc_app_t *app)
     if (pc_conf_load(path, &conf, &err) != 0) {
         PC_LOG(PC_LOGL_ERROR, 0, "reload failed, keeping the running configuration: %s", err.msg);
         return;
+    }
+    if (!same_listen(conf, app->conf)) {
+        PC_LOG(PC_LOGL_WARN, 0, "Listen changes take effect after a restart");
+    }
+    if ((conf->access_log == NULL) != (app->conf->access_log == NULL)
+        || (conf->access_log != NULL && strcmp(conf->access_log, app->conf->access_log) != 0)) {
+        PC_LOG(PC_LOGL_WARN, 0, "AccessLog changes take effect after a restart");
     }
     pc_server_set_conf(app->server, conf);
     pc_conf_unref(app->conf);
