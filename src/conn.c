@@ -1,12 +1,13 @@
 /*
- * conn.c: one client connection: accept, read and parse the request head,
- * dispatch, the I/O primitives both relays use, error replies, timers, the
- * end of a transaction and closing.
+ * conn.c: one client connection: accept (with the client ACL), the read and
+ * write callbacks, the I/O primitives every phase uses, error replies, the
+ * timer, connecting to the origin, the end of a transaction and closing.
  *
- * The state machine is described in conn.h. Plain HTTP forwarding lives in
- * http_proxy.c and CONNECT tunnels in tunnel.c; both drive I/O only through
- * the pc__conn_* primitives here, which enforce "one write in flight per
- * direction" and keep the byte counters.
+ * The state machine is described in conn.h. The request head is read in
+ * request.c, plain HTTP forwarding lives in http_proxy.c and CONNECT tunnels
+ * in tunnel.c; all of them drive I/O only through the pc__conn_* primitives
+ * here, which enforce "one write in flight per direction" and keep the byte
+ * counters.
  */
 #include "conn.h"
 
@@ -22,29 +23,9 @@
 
 static void on_client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void on_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
-static void parse_head(pc_conn_t *c);
 static void on_timer(uv_timer_t *t);
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static void
-buf_consume(pc_buf_t *b, size_t n)
-{
-    b->off += n;
-    b->len -= n;
-    if (b->len == 0) {
-        b->off = 0;
-    }
-}
-
-static void
-buf_compact(pc_buf_t *b)
-{
-    if (b->off != 0) {
-        memmove(b->base, b->base + b->off, b->len);
-        b->off = 0;
-    }
-}
 
 int
 pc__conn_status_for(int err)
@@ -222,7 +203,7 @@ static void
 on_alloc(pc_buf_t *b, bool writing, uv_buf_t *out)
 {
     if (b->off + b->len == b->cap && !writing) {
-        buf_compact(b);
+        pc__buf_compact(b);
     }
     *out = uv_buf_init(b->base + b->off + b->len, (unsigned)(b->cap - b->off - b->len));
     if (out->len == 0) {
@@ -299,7 +280,7 @@ on_client_written(uv_write_t *req, int status)
         free(c->resp_out); /* that write came from resp_out (or a static text) */
         c->resp_out = NULL;
     }
-    buf_consume(&c->ubuf, c->client_wlen);
+    pc__buf_consume(&c->ubuf, c->client_wlen);
     c->client_wlen = 0;
     if (c->lingering) {
         return;
@@ -347,7 +328,7 @@ on_up_written(uv_write_t *req, int status)
         }
         return;
     }
-    buf_consume(&c->cbuf, c->up_wlen);
+    pc__buf_consume(&c->cbuf, c->up_wlen);
     c->up_wlen = 0;
     if (c->mode == MODE_TUNNEL) {
         pc__tunnel_on_up_written(c);
@@ -406,14 +387,14 @@ on_client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (c->mode == MODE_TUNNEL) {
             pc__tunnel_on_client_data(c);
         } else if (c->req == REQ_HEAD) {
-            parse_head(c);
+            pc__request_parse_head(c);
         } else {
             pc__http_on_client_data(c);
         }
     } else if (nread == UV_ENOBUFS) {
         pc__conn_read_client(c, false);
         if (c->mode == MODE_HTTP && c->req == REQ_HEAD) {
-            parse_head(c);
+            pc__request_parse_head(c);
         }
     } else if (nread == UV_EOF) {
         on_client_eof(c);
@@ -518,7 +499,7 @@ reset_txn(pc_conn_t *c)
     c->target_text[0] = '\0';
     c->ubuf.off = 0;
     c->ubuf.len = 0;
-    buf_compact(&c->cbuf);
+    pc__buf_compact(&c->cbuf);
     c->head_scanned = 0;
     c->got_bytes = c->cbuf.len > 0;
 }
@@ -542,7 +523,7 @@ pc__conn_finish_txn(pc_conn_t *c)
     reset_txn(c);
     pc__conn_set_timer(c, c->conf->header_timeout_ms);
     if (c->cbuf.len > 0) {
-        parse_head(c); /* a pipelined request is already here */
+        pc__request_parse_head(c); /* a pipelined request is already here */
     } else {
         pc__conn_read_client(c, true);
     }
@@ -597,8 +578,8 @@ on_up_connect(pc_upstream_t *up, int status, void *data)
     }
 }
 
-static void
-conn_connect(pc_conn_t *c)
+void
+pc__conn_connect(pc_conn_t *c)
 {
     int err;
 
@@ -613,121 +594,6 @@ conn_connect(pc_conn_t *c)
     }
 }
 
-/* ---- the request head ----------------------------------------------------- */
-
-static bool
-head_line_too_long(const pc_buf_t *b)
-{
-    const char *p = b->base + b->off;
-    size_t n = b->len < PC_LINE_MAX ? b->len : PC_LINE_MAX;
-
-    return b->len > PC_LINE_MAX && memchr(p, '\n', n) == NULL;
-}
-
-static void
-copy_text(char *dst, size_t cap, const char *src, size_t len)
-{
-    if (len >= cap) {
-        len = cap - 1;
-    }
-    memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
-static void
-start_connect_request(pc_conn_t *c, const pc_http_request_t *req, size_t head_len)
-{
-    int err = pc_target_parse_authority(req->target, req->target_len, 0, &c->target);
-
-    if (err != 0) {
-        pc__conn_reply_error(c, 400, "invalid CONNECT target");
-        return;
-    }
-    if (!pc_portset_has(&c->conf->connect_ports, c->target.port)) {
-        pc__conn_reply_error(c, 403, "CONNECT to this port is not allowed");
-        return;
-    }
-    if (pc_filter_match(c->conf->blocklist, c->target.host, c->target.host_len)) {
-        PC_LOG(PC_LOGL_INFO, c->id, "%s: blocked CONNECT %s", c->peer, c->target.host);
-        pc__conn_reply_error(c, 403, "destination blocked by policy");
-        return;
-    }
-    buf_consume(&c->cbuf, head_len);
-    buf_compact(&c->cbuf);
-    c->mode = MODE_TUNNEL;
-    conn_connect(c);
-}
-
-static void
-begin_txn(pc_conn_t *c, const pc_http_request_t *req)
-{
-    c->txn_active = true;
-    c->start_wall_ms = pc_log_now_ms();
-    c->start_loop_ms = uv_now(c->client.loop);
-    copy_text(c->method, sizeof(c->method), req->method, req->method_len);
-    copy_text(c->target_text, sizeof(c->target_text), req->target, req->target_len);
-    c->client_minor = req->minor_version;
-}
-
-/*
- * True if a LF arrived since the last look. A head can only complete (or a
- * line become parseable) when one does; skipping the parse otherwise keeps a
- * client that sends one byte at a time from costing a re-parse per byte.
- */
-static bool
-line_arrived(pc_conn_t *c)
-{
-    size_t from = c->head_scanned;
-
-    c->head_scanned = c->cbuf.len;
-    return memchr(c->cbuf.base + c->cbuf.off + from, '\n', c->cbuf.len - from) != NULL;
-}
-
-static void
-parse_head(pc_conn_t *c)
-{
-    pc_http_header_t headers[PC_MAX_HEADERS];
-    pc_http_request_t req;
-    int r;
-
-    req.headers = headers;
-    r = PC_HTTP_INCOMPLETE;
-    if (line_arrived(c)) {
-        r = pc_http_parse_request(c->cbuf.base + c->cbuf.off, c->cbuf.len, &req, PC_MAX_HEADERS);
-    }
-    if (r == PC_HTTP_INCOMPLETE) {
-        if (head_line_too_long(&c->cbuf)) {
-            pc__conn_reply_error(c, 414, "request line too long");
-        } else if (c->cbuf.off + c->cbuf.len >= c->cbuf.cap) {
-            pc__conn_reply_error(c, 431, "request head too large");
-        } else {
-            pc__conn_read_client(c, true);
-        }
-        return;
-    }
-    if (r == PC_HTTP_TOO_MANY_HEADERS) {
-        pc__conn_reply_error(c, 431, "too many header fields");
-        return;
-    }
-    if (r < 0) {
-        pc__conn_reply_error(c, 400, "malformed request");
-        return;
-    }
-    begin_txn(c, &req);
-    if (req.target_len + req.method_len + 12 > PC_LINE_MAX) {
-        pc__conn_reply_error(c, 414, "request line too long");
-    } else if (req.method_len == 7 && memcmp(req.method, "CONNECT", 7) == 0) {
-        start_connect_request(c, &req, (size_t)r);
-    } else {
-        pc__http_start(c, &req, (size_t)r);
-    }
-}
-
-void
-pc__conn_connect(pc_conn_t *c)
-{
-    conn_connect(c);
-}
 
 /* ---- accept --------------------------------------------------------------- */
 

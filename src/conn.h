@@ -15,6 +15,10 @@
  *        connection goes back to HEAD (keep-alive, pipelining) or closes.
  *     -> CONNECT: answer 200 and relay bytes both ways (tunnel.c).
  *
+ * Files: conn.c (lifecycle, I/O primitives, replies, timers, connecting),
+ * request.c (the request head), http_proxy.c (plain HTTP), tunnel.c
+ * (CONNECT).
+ *
  * Rules: at most one write in flight per direction, and a side is not read
  * while its buffer is being written (backpressure). The connection is freed
  * in the last close callback (open_handles reaches 0).
@@ -24,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <uv.h>
 
@@ -48,6 +53,27 @@ typedef struct {
     size_t off;
     size_t len;
 } pc_buf_t;
+
+/* Drops n bytes from the front of b (the buffer restarts when empty). */
+static inline void
+pc__buf_consume(pc_buf_t *b, size_t n)
+{
+    b->off += n;
+    b->len -= n;
+    if (b->len == 0) {
+        b->off = 0;
+    }
+}
+
+/* Moves the live bytes to the start of b. Never while a write uses them. */
+static inline void
+pc__buf_compact(pc_buf_t *b)
+{
+    if (b->off != 0) {
+        memmove(b->base, b->base + b->off, b->len);
+        b->off = 0;
+    }
+}
 
 typedef enum { REQ_HEAD, REQ_BODY, REQ_DONE } pc_req_phase_t;
 typedef enum { RESP_IDLE, RESP_HEAD, RESP_BODY, RESP_DONE } pc_resp_phase_t;
@@ -132,6 +158,9 @@ int pc__conn_write_up(pc_conn_t *c, const char *p, size_t n, size_t from_cbuf);
 void pc__conn_release_up(pc_conn_t *c);
 void pc__conn_connect(pc_conn_t *c);
 int pc__conn_status_for(int err);
+
+/* Reading and dispatching the request head (request.c). */
+void pc__request_parse_head(pc_conn_t *c);
 
 /* Plain HTTP forwarding (http_proxy.c). */
 void pc__http_start(pc_conn_t *c, const pc_http_request_t *req, size_t head_len);
