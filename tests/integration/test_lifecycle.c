@@ -487,34 +487,42 @@ test_lifecycle_access_log_connect_line(void **state)
 }
 
 /*
- * The port of the "listening on <prefix>PORT" line in the proxy's stderr,
- * waiting for it (the harness only waited for the first listener's line).
+ * Waits until the proxy's stderr contains needle (bounded); returns where it
+ * is in the text, which is freed at teardown. Fails the test on time-out.
  */
-static int
-listening_port_of(pc_it_fx_t *f, pc_it_proxy_t *p, const char *prefix)
+static const char *
+wait_stderr(pc_it_fx_t *f, pc_it_proxy_t *p, const char *needle)
 {
     char *path = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "stderr.log"));
-    char *marker = pc_it_fx_strf(f, "listening on %s", prefix);
     uint64_t deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
     const char *at = NULL;
     char *text = NULL;
     size_t len;
-    int port = 0;
 
-    while (at == NULL && pc_it_now_ms() < deadline) {
-        free(text);
-        text = NULL;
+    for (;;) {
         if (pc_it_file_read(path, &text, &len) == 0) {
-            at = strstr(text, marker);
+            at = strstr(text, needle);
+            if (at != NULL) {
+                pc_it_fx_defer(f, free, text);
+                return at;
+            }
+            free(text);
         }
-        if (at == NULL) {
-            pc_it_sleep_ms(20);
+        if (pc_it_now_ms() >= deadline) {
+            fail_msg("the proxy never logged \"%s\"", needle);
         }
+        pc_it_sleep_ms(20);
     }
-    if (at != NULL) {
-        port = atoi(at + strlen(marker));
-    }
-    free(text);
+}
+
+/* The port of the "listening on <prefix>PORT" line (the harness only waited
+ * for the first listener's line). */
+static int
+listening_port_of(pc_it_fx_t *f, pc_it_proxy_t *p, const char *prefix)
+{
+    const char *marker = pc_it_fx_strf(f, "listening on %s", prefix);
+    int port = atoi(wait_stderr(f, p, marker) + strlen(marker));
+
     assert_true(port > 0 && port < 65536);
     return port;
 }
@@ -635,10 +643,6 @@ test_lifecycle_sighup_reload(void **state)
     pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
     pc_it_proxy_t *p = pc_it_fx_proxy(f, "lifecycle_sighup_reload", "ViaName first");
     int port = pc_it_proxy_port(p);
-    char *err_path = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "stderr.log"));
-    char *text = NULL;
-    size_t len;
-    uint64_t deadline;
 
     if (pc_it_sys_sighup() == 0) {
         skip();
@@ -648,33 +652,13 @@ test_lifecycle_sighup_reload(void **state)
 
     rewrite_conf(f, p, "Listen 127.0.0.1:0\nViaName second\n");
     assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sighup()), 0);
-    deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
-    do { /* the reload is logged once it took effect */
-        pc_it_sleep_ms(20);
-        free(text);
-        text = NULL;
-        (void)pc_it_file_read(err_path, &text, &len);
-    } while ((text == NULL || strstr(text, "configuration reloaded") == NULL)
-             && pc_it_now_ms() < deadline);
-    assert_non_null(text);
-    assert_non_null(strstr(text, "configuration reloaded"));
-    free(text);
+    (void)wait_stderr(f, p, "configuration reloaded"); /* logged once it took effect */
     assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
     assert_true(origin_saw_via(f, o, 1, "1.1 second"));
 
     rewrite_conf(f, p, "Listen 127.0.0.1:0\nViaName third\nHeaderTimeout 0\n");
     assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sighup()), 0);
-    text = NULL;
-    deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
-    do {
-        pc_it_sleep_ms(20);
-        free(text);
-        text = NULL;
-        (void)pc_it_file_read(err_path, &text, &len);
-    } while ((text == NULL || strstr(text, "reload failed") == NULL) && pc_it_now_ms() < deadline);
-    assert_non_null(text);
-    assert_non_null(strstr(text, "portcullis.conf:3: HeaderTimeout"));
-    free(text);
+    assert_non_null(strstr(wait_stderr(f, p, "reload failed"), "portcullis.conf:3: HeaderTimeout"));
     assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
     assert_true(origin_saw_via(f, o, 2, "1.1 second"));
 }
