@@ -11,6 +11,7 @@
  *   <bytes from client> <bytes to client> <duration ms>
  */
 #include "it_fixture.h"
+#include "portcullis/version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -557,8 +558,9 @@ test_lifecycle_listens_on_ipv4_and_ipv6(void **state)
 
 /*
  * No configuration file at all: 127.0.0.1:3128, loopback clients, CONNECT to
- * 443 only. Needs the sandbox, where port 3128 is free and no system
- * /etc/portcullis/portcullis.conf is read instead.
+ * 443 only. Needs the sandbox (port 3128 free) and no installed default
+ * file (PC_DEFAULT_CONF, compiled into the binary), which would be read
+ * instead.
  */
 static void
 test_lifecycle_builtin_defaults(void **state)
@@ -570,7 +572,7 @@ test_lifecycle_builtin_defaults(void **state)
     size_t len;
 
     PC_IT_REQUIRE_SANDBOX();
-    if (pc_it_file_read("/etc/portcullis/portcullis.conf", &installed, &len) == 0) {
+    if (pc_it_file_read(PC_DEFAULT_CONF, &installed, &len) == 0) {
         free(installed);
         skip(); /* an installed file would be used instead of the defaults */
     }
