@@ -11,6 +11,8 @@
  */
 #include "conf.h"
 
+#include "text.h"
+
 #include "portcullis/error.h"
 #include "util.h"
 
@@ -137,27 +139,11 @@ dup_text(const char *s, size_t len)
     return d;
 }
 
-/*
- * Copies user text for a message: at most QUOTE_MAX bytes, bytes that are not
- * printable ASCII shown as '?', so a message never carries terminal control
- * sequences or a whole runaway line.
- */
+/* User text quoted in a message: see pc_text_quote(). */
 static const char *
 quote(char buf[QUOTE_BUF], const char *s, size_t len)
 {
-    size_t i;
-    size_t n = len > QUOTE_MAX ? QUOTE_MAX : len;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        buf[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    if (n < len) {
-        memcpy(buf + n, "...", sizeof "...");
-    } else {
-        buf[n] = '\0';
-    }
-    return buf;
+    return pc_text_quote(buf, s, len, QUOTE_MAX);
 }
 
 /* Reports "<origin>:<line>: <message>" and returns code, so callers can `return fail(...)`. */

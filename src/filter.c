@@ -19,10 +19,12 @@
 #include "filter.h"
 
 #include "target.h"
+#include "text.h"
 
 #include "portcullis/error.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,90 +273,30 @@ pc_filter_match(const pc_filter_t *f, const char *host, size_t len)
     return false;
 }
 
-/* A bounded writer for error messages: never overflows, always terminated. */
-typedef struct {
-    char *buf; /* borrowed */
-    size_t cap;
-    size_t len;
-} msg_t;
-
-static void
-msg_putc(msg_t *m, char c)
-{
-    if (m->len + 1 < m->cap) {
-        m->buf[m->len++] = c;
-        m->buf[m->len] = '\0';
-    }
-}
-
-static void
-msg_puts(msg_t *m, const char *s)
-{
-    while (*s != '\0') {
-        msg_putc(m, *s++);
-    }
-}
-
-/* Copies untrusted bytes, replacing anything not printable ASCII with '?'
- * and cutting after max bytes, so the message is safe for a terminal or a
- * log line. */
-static void
-msg_put_safe(msg_t *m, const char *s, size_t len, size_t max)
-{
-    size_t i;
-
-    for (i = 0; i < len && i < max; i++) {
-        msg_putc(m, s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
-    }
-    if (len > max) {
-        msg_puts(m, "...");
-    }
-}
-
-static void
-msg_put_uint(msg_t *m, size_t v)
-{
-    char digits[24];
-    size_t n = 0;
-
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
-    while (n > 0) {
-        msg_putc(m, digits[--n]);
-    }
-}
-
 /* Quoted line text is cut here: enough to find the line, short enough to
  * keep one bad byte-soup line from flooding the log. */
-#define QUOTE_MAX 64
+#define QUOTE_MAX  64
+#define ORIGIN_MAX 200
 
+/* Writes "<origin>:<line>: <what>[ '<text>']" into err, bounded and safe. */
 static void
 list_error(char *err, size_t err_cap, const char *origin, size_t line, const char *what,
            const char *text, size_t text_len)
 {
-    msg_t m;
+    char o[ORIGIN_MAX + 4], q[QUOTE_MAX + 4];
 
     if (err == NULL || err_cap == 0) {
         return;
     }
-    m.buf = err;
-    m.cap = err_cap;
-    m.len = 0;
-    err[0] = '\0';
     if (origin == NULL) {
         origin = "(list)";
     }
-    msg_put_safe(&m, origin, strlen(origin), SIZE_MAX);
-    msg_putc(&m, ':');
-    msg_put_uint(&m, line);
-    msg_puts(&m, ": ");
-    msg_puts(&m, what);
+    pc_text_quote(o, origin, strlen(origin), ORIGIN_MAX);
     if (text != NULL) {
-        msg_puts(&m, " '");
-        msg_put_safe(&m, text, text_len, QUOTE_MAX);
-        msg_putc(&m, '\'');
+        snprintf(err, err_cap, "%s:%zu: %s '%s'", o, line, what,
+                 pc_text_quote(q, text, text_len, QUOTE_MAX));
+    } else {
+        snprintf(err, err_cap, "%s:%zu: %s", o, line, what);
     }
 }
 
