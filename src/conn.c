@@ -13,6 +13,7 @@
 
 #include "http_reply.h"
 #include "portcullis/error.h"
+#include "sockaddr.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -597,36 +598,12 @@ pc__conn_connect(pc_conn_t *c)
 
 /* ---- accept --------------------------------------------------------------- */
 
-static void
-peer_to_addr(const struct sockaddr_storage *ss, pc_addr_t *a, char *text, size_t cap)
-{
-    char ip[64] = "?";
-    unsigned port = 0;
-
-    memset(a, 0, sizeof(*a));
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-        a->family = 6;
-        memcpy(a->bytes, &s6->sin6_addr, 16);
-        uv_ip6_name(s6, ip, sizeof(ip));
-        port = ntohs(s6->sin6_port);
-        snprintf(text, cap, "[%s]:%u", ip, port);
-    } else {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-        a->family = 4;
-        memcpy(a->bytes, &s4->sin_addr, 4);
-        uv_ip4_name(s4, ip, sizeof(ip));
-        port = ntohs(s4->sin_port);
-        snprintf(text, cap, "%s:%u", ip, port);
-    }
-    pc_addr_unmap(a);
-}
-
 static int
 conn_init(pc_conn_t *c, uv_stream_t *listener)
 {
     struct sockaddr_storage ss;
     int len = (int)sizeof(ss), err;
+    pc_addr_t a;
 
     c->cbuf.base = malloc(PC_BUF_SIZE);
     c->ubuf.base = malloc(PC_BUF_SIZE);
@@ -642,14 +619,9 @@ conn_init(pc_conn_t *c, uv_stream_t *listener)
         return err;
     }
     uv_tcp_nodelay(&c->client, 1);
-    {
-        pc_addr_t a;
-        peer_to_addr(&ss, &a, c->peer, sizeof(c->peer));
-        if (!pc_acl_allows(c->conf->acl, &a)) {
-            return PC_E_DENIED_ACL;
-        }
-    }
-    return 0;
+    pc__sockaddr_format((const struct sockaddr *)&ss, c->peer, sizeof(c->peer));
+    pc__sockaddr_to_addr((const struct sockaddr *)&ss, &a);
+    return pc_acl_allows(c->conf->acl, &a) ? 0 : PC_E_DENIED_ACL;
 }
 
 int

@@ -12,6 +12,7 @@
 #include "conf_load.h"
 #include "conn.h"
 #include "portcullis/error.h"
+#include "sockaddr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,35 +150,6 @@ on_connection(uv_stream_t *server, int status)
 }
 
 static void
-format_sockaddr(const struct sockaddr *sa, char *out, size_t cap)
-{
-    char ip[64] = "?";
-
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-        uv_ip6_name(s6, ip, sizeof(ip));
-        snprintf(out, cap, "[%s]:%u", ip, (unsigned)ntohs(s6->sin6_port));
-    } else {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-        uv_ip4_name(s4, ip, sizeof(ip));
-        snprintf(out, cap, "%s:%u", ip, (unsigned)ntohs(s4->sin_port));
-    }
-}
-
-static int
-listen_addr(const pc_listen_t *li, struct sockaddr_storage *ss)
-{
-    char ip[PC_ADDR_STRLEN];
-
-    pc_addr_format(&li->addr, ip, sizeof(ip));
-    memset(ss, 0, sizeof(*ss));
-    if (li->addr.family == 6) {
-        return uv_ip6_addr(ip, li->port, (struct sockaddr_in6 *)ss);
-    }
-    return uv_ip4_addr(ip, li->port, (struct sockaddr_in *)ss);
-}
-
-static void
 on_handle_closed(uv_handle_t *h)
 {
     pc_server_t *s = h->data;
@@ -198,19 +170,17 @@ start_listener(pc_server_t *s, const pc_listen_t *li, pc_listener_t *l)
     l->tcp.data = l;
     l->open = true;
     s->open_handles++;
-    err = listen_addr(li, &ss);
-    if (err == 0) {
-        err = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss,
-                          li->addr.family == 6 ? UV_TCP_IPV6ONLY : 0);
-    }
+    pc__sockaddr_from_addr(&li->addr, li->port, &ss);
+    err = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss,
+                      li->addr.family == 6 ? UV_TCP_IPV6ONLY : 0);
     if (err == 0) {
         err = uv_listen((uv_stream_t *)&l->tcp, 511, on_connection);
     }
     if (err == 0) {
         err = uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &len);
     }
-    format_sockaddr(err == 0 ? (const struct sockaddr *)&bound : (const struct sockaddr *)&ss, text,
-                    sizeof(text));
+    pc__sockaddr_format(err == 0 ? (const struct sockaddr *)&bound : (const struct sockaddr *)&ss,
+                        text, sizeof(text));
     if (err != 0) {
         PC_LOG(PC_LOGL_ERROR, 0, "cannot listen on %s: %s", text, pc_strerror(err));
         return err;

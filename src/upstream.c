@@ -9,6 +9,7 @@
 #include "upstream.h"
 
 #include "portcullis/error.h"
+#include "sockaddr.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -66,22 +67,6 @@ finish(pc_upstream_t *up, int status)
 }
 
 static void
-format_peer(pc_upstream_t *up, const struct sockaddr *sa)
-{
-    char ip[48];
-
-    if (sa->sa_family == AF_INET6) {
-        uv_ip6_name((const struct sockaddr_in6 *)sa, ip, sizeof(ip));
-        snprintf(up->peer, sizeof(up->peer), "[%s]:%u", ip,
-                 (unsigned)ntohs(((const struct sockaddr_in6 *)sa)->sin6_port));
-    } else {
-        uv_ip4_name((const struct sockaddr_in *)sa, ip, sizeof(ip));
-        snprintf(up->peer, sizeof(up->peer), "%s:%u", ip,
-                 (unsigned)ntohs(((const struct sockaddr_in *)sa)->sin_port));
-    }
-}
-
-static void
 on_attempt_closed(uv_handle_t *h)
 {
     pc_upstream_t *up = PC_CONTAINER_OF(h, pc_upstream_t, tcp);
@@ -106,7 +91,7 @@ on_connect(uv_connect_t *req, int status)
     }
     if (status == 0) {
         if (uv_tcp_getpeername(&up->tcp, (struct sockaddr *)&ss, &len) == 0) {
-            format_peer(up, (const struct sockaddr *)&ss);
+            pc__sockaddr_format((const struct sockaddr *)&ss, up->peer, sizeof(up->peer));
         }
         finish(up, 0);
         return;
