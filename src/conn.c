@@ -16,7 +16,6 @@
 #include "sockaddr.h"
 #include "util.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

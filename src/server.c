@@ -14,7 +14,6 @@
 #include "portcullis/error.h"
 #include "sockaddr.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
