@@ -65,6 +65,8 @@ void
 pc__conn_set_timer(pc_conn_t *c, uint64_t ms)
 {
     if (!c->closing) {
+        c->timer_ms = ms;
+        c->progress_ms = uv_now(c->client.loop);
         uv_timer_start(&c->timer, on_timer, ms, 0);
     }
 }
@@ -191,7 +193,7 @@ conn_linger(pc_conn_t *c)
     }
     c->cbuf.off = 0;
     c->cbuf.len = 0;
-    uv_timer_start(&c->timer, on_timer, LINGER_MS, 0);
+    pc__conn_set_timer(c, LINGER_MS);
     if (!c->client_eof) {
         pc__conn_read_client(c, true);
     }
@@ -413,7 +415,7 @@ on_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (c->mode == MODE_TUNNEL) {
             pc__tunnel_on_up_data(c);
         } else {
-            pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+            pc__conn_touch(c);
             pc__http_on_up_data(c);
         }
     } else if (nread == UV_ENOBUFS) {
@@ -535,7 +537,13 @@ static void
 on_timer(uv_timer_t *t)
 {
     pc_conn_t *c = t->data;
+    uint64_t quiet = uv_now(c->client.loop) - c->progress_ms;
 
+    if (quiet < c->timer_ms) {
+        /* There was progress since the timer was armed: wait out the rest. */
+        uv_timer_start(&c->timer, on_timer, c->timer_ms - quiet, 0);
+        return;
+    }
     if (c->lingering) {
         pc_conn_close(c);
     } else if (c->mode == MODE_HTTP && c->req == REQ_HEAD && c->up == NULL) {
@@ -644,7 +652,7 @@ pc_conn_accept(pc_server_t *s, uv_stream_t *listener, pc_conf_t *conf, pc_access
     c->client.data = c;
     c->timer.data = c;
     c->open_handles = 2;
-    uv_timer_start(&c->timer, on_timer, conf->header_timeout_ms, 0);
+    pc__conn_set_timer(c, conf->header_timeout_ms);
     err = conn_init(c, listener);
     if (err == PC_E_DENIED_ACL) {
         PC_LOG(PC_LOGL_INFO, c->id, "%s: client denied by ACL", c->peer);

@@ -87,7 +87,9 @@ struct pc_conn_s {
     uint64_t id;
 
     uv_tcp_t client;
-    uv_timer_t timer;     /* one timer, re-armed per phase */
+    uv_timer_t timer;     /* one timer, armed per phase (pc__conn_set_timer) */
+    uint64_t timer_ms;    /* the current phase's timeout */
+    uint64_t progress_ms; /* loop time of the last progress (pc__conn_touch) */
     pc_upstream_t *up;    /* owned; counted in open_handles until released */
     uv_write_t client_wr; /* the one write to the client in flight */
     uv_write_t up_wr;     /* the one write to the origin in flight */
@@ -148,6 +150,13 @@ int pc_conn_accept(pc_server_t *s, uv_stream_t *listener, pc_conf_t *conf, pc_ac
                    uint64_t id);
 void pc_conn_close(pc_conn_t *c);
 bool pc_conn_is_idle(const pc_conn_t *c);
+/*
+ * Starts a phase: the connection times out after ms without progress.
+ * pc__conn_touch() records progress; it only stores the loop time, and the
+ * timer, when it fires, waits out what is left instead of being re-armed on
+ * every read and write. Phases that must end on time whatever arrives (the
+ * request head, connecting) simply never touch.
+ */
 void pc__conn_set_timer(pc_conn_t *c, uint64_t ms);
 void pc__conn_finish_txn(pc_conn_t *c);
 void pc__conn_reply_error(pc_conn_t *c, int status, const char *detail);
@@ -158,6 +167,12 @@ int pc__conn_write_up(pc_conn_t *c, const char *p, size_t n, size_t from_cbuf);
 void pc__conn_release_up(pc_conn_t *c);
 void pc__conn_connect(pc_conn_t *c);
 int pc__conn_status_for(int err);
+
+static inline void
+pc__conn_touch(pc_conn_t *c)
+{
+    c->progress_ms = uv_now(c->client.loop);
+}
 
 /* Reading and dispatching the request head (request.c). */
 void pc__request_parse_head(pc_conn_t *c);

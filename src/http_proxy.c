@@ -178,7 +178,7 @@ pc__http_on_up_written(pc_conn_t *c)
         free(c->head_out);
         c->head_out = NULL;
     }
-    pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+    pc__conn_touch(c);
     if (c->body_ends_after_write) {
         c->body_ends_after_write = false;
         c->req = REQ_DONE;
@@ -192,7 +192,7 @@ pc__http_on_up_written(pc_conn_t *c)
 void
 pc__http_on_client_data(pc_conn_t *c)
 {
-    pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+    pc__conn_touch(c);
     if (c->req == REQ_BODY) {
         req_pump(c);
     } else {
@@ -371,7 +371,7 @@ pc__http_on_up_data(pc_conn_t *c)
 void
 pc__http_on_client_written(pc_conn_t *c)
 {
-    pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+    pc__conn_touch(c);
     if (c->resp == RESP_BODY && c->resp_ends_after_write) {
         c->resp_ends_after_write = false;
         c->resp = RESP_DONE;

@@ -107,28 +107,28 @@ pc__tunnel_on_connected(pc_conn_t *c)
 void
 pc__tunnel_on_client_data(pc_conn_t *c)
 {
-    pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+    pc__conn_touch(c);
     pump_up(c);
 }
 
 void
 pc__tunnel_on_up_data(pc_conn_t *c)
 {
-    pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+    pc__conn_touch(c);
     pump_down(c);
 }
 
 void
 pc__tunnel_on_client_written(pc_conn_t *c)
 {
-    pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+    pc__conn_touch(c);
     pump_down(c);
 }
 
 void
 pc__tunnel_on_up_written(pc_conn_t *c)
 {
-    pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+    pc__conn_touch(c);
     pump_up(c);
 }
 

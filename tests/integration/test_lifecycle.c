@@ -701,6 +701,40 @@ test_lifecycle_sigusr1_reopens_access_log(void **state)
     free(text);
 }
 
+/* Traffic keeps a tunnel alive past IdleTimeout; only silence ends it. */
+static void
+test_lifecycle_active_tunnel_outlives_idle_timeout(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_opts_t opts;
+    pc_it_origin_t *o;
+    pc_it_client_t *c;
+    size_t got = 39; /* the 200 line */
+    uint64_t start;
+    int i;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.mode = PC_IT_ORIGIN_TUNNEL;
+    opts.echo = true;
+    o = pc_it_fx_origin(f, &opts);
+    pc_it_fx_proxy(f, "lifecycle_active_tunnel", "IdleTimeout 1\nConnectPort 1024-65535");
+    c = pc_it_fx_client(f);
+    assert_int_equal(pc_it_client_send_str(c,
+                                           pc_it_fx_strf(f, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n",
+                                                         pc_it_origin_port(o)),
+                                           PC_IT_TIMEOUT_MS),
+                     0);
+    assert_int_equal(pc_it_client_wait_bytes(c, got, PC_IT_TIMEOUT_MS), 0);
+    start = pc_it_now_ms();
+    for (i = 0; i < 6; i++) { /* 2.4 s of traffic, a byte every 400 ms */
+        pc_it_sleep_ms(400);
+        assert_int_equal(pc_it_client_send(c, "x", 1, PC_IT_TIMEOUT_MS), 0);
+        assert_int_equal(pc_it_client_wait_bytes(c, ++got, PC_IT_TIMEOUT_MS), 0);
+    }
+    assert_true(pc_it_now_ms() - start >= 2000);
+    assert_int_equal(pc_it_client_wait_close(c, 4000), 0); /* then silence ends it */
+}
+
 int
 main(void)
 {
@@ -719,6 +753,7 @@ main(void)
         PC_IT_TEST(test_lifecycle_sigint_in_flight_completes),
         PC_IT_TEST(test_lifecycle_grace_period_ends),
         PC_IT_TEST(test_lifecycle_idle_tunnel_closed),
+        PC_IT_TEST(test_lifecycle_active_tunnel_outlives_idle_timeout),
         PC_IT_TEST(test_lifecycle_access_log_get_line),
         PC_IT_TEST(test_lifecycle_access_log_line_per_transaction),
         PC_IT_TEST(test_lifecycle_access_log_connect_line),
