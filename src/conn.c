@@ -164,8 +164,8 @@ pc_conn_close(pc_conn_t *c)
 bool
 pc_conn_is_idle(const pc_conn_t *c)
 {
-    return !c->closing && c->mode == MODE_HTTP && c->req == REQ_HEAD && !c->got_bytes
-           && !c->txn_active && !c->client_writing;
+    return !c->closing && !c->lingering && c->mode == MODE_HTTP && c->req == REQ_HEAD
+           && c->cbuf.len == 0 && !c->txn_active && !c->client_writing;
 }
 
 static void
@@ -385,7 +385,6 @@ on_client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             return; /* discarded: the next alloc resets the buffer */
         }
         c->cbuf.len += (size_t)nread;
-        c->got_bytes = true;
         if (c->mode == MODE_TUNNEL) {
             pc__tunnel_on_client_data(c);
         } else if (c->req == REQ_HEAD) {
@@ -439,6 +438,14 @@ on_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 /* ---- error replies and the end of a transaction ------------------------- */
 
 void
+pc__conn_txn_begin(pc_conn_t *c)
+{
+    c->txn_active = true;
+    c->start_wall_ms = pc_log_now_ms();
+    c->start_loop_ms = uv_now(c->client.loop);
+}
+
+void
 pc__conn_reply_error(pc_conn_t *c, int status, const char *detail)
 {
     size_t len;
@@ -460,9 +467,7 @@ pc__conn_reply_error(pc_conn_t *c, int status, const char *detail)
         return;
     }
     if (!c->txn_active) {
-        c->txn_active = true;
-        c->start_wall_ms = pc_log_now_ms();
-        c->start_loop_ms = uv_now(c->client.loop);
+        pc__conn_txn_begin(c);
     }
     c->status = status;
     c->close_after = true;
@@ -503,7 +508,6 @@ reset_txn(pc_conn_t *c)
     c->ubuf.len = 0;
     pc__buf_compact(&c->cbuf);
     c->head_scanned = 0;
-    c->got_bytes = c->cbuf.len > 0;
 }
 
 void
@@ -547,7 +551,7 @@ on_timer(uv_timer_t *t)
     if (c->lingering) {
         pc_conn_close(c);
     } else if (c->mode == MODE_HTTP && c->req == REQ_HEAD && c->up == NULL) {
-        if (c->got_bytes) {
+        if (c->cbuf.len > 0) { /* part of a head arrived: say why we give up */
             PC_LOG(PC_LOGL_INFO, c->id, "%s: request head not complete in time", c->peer);
             pc__conn_reply_error(c, 408, "request head not received in time");
         } else {

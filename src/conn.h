@@ -127,7 +127,6 @@ struct pc_conn_s {
     bool close_after;    /* close the client once this transaction is done */
     bool resp_started;   /* a response byte went to the client */
     bool txn_active;     /* a transaction has begun and is not logged yet */
-    bool got_bytes;      /* some byte of the current request head arrived */
     size_t head_scanned; /* bytes of the head already searched for a LF */
 
     /* For the access log. */
@@ -158,6 +157,8 @@ bool pc_conn_is_idle(const pc_conn_t *c);
  * request head, connecting) simply never touch.
  */
 void pc__conn_set_timer(pc_conn_t *c, uint64_t ms);
+/* Starts the clock and the access-log record of a transaction. */
+void pc__conn_txn_begin(pc_conn_t *c);
 void pc__conn_finish_txn(pc_conn_t *c);
 void pc__conn_reply_error(pc_conn_t *c, int status, const char *detail);
 void pc__conn_read_client(pc_conn_t *c, bool on);

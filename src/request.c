@@ -57,9 +57,7 @@ start_connect_request(pc_conn_t *c, const pc_http_request_t *req, size_t head_le
 static void
 begin_txn(pc_conn_t *c, const pc_http_request_t *req)
 {
-    c->txn_active = true;
-    c->start_wall_ms = pc_log_now_ms();
-    c->start_loop_ms = uv_now(c->client.loop);
+    pc__conn_txn_begin(c);
     copy_text(c->method, sizeof(c->method), req->method, req->method_len);
     copy_text(c->target_text, sizeof(c->target_text), req->target, req->target_len);
     c->client_minor = req->minor_version;
