@@ -27,8 +27,8 @@ static void on_timer(uv_timer_t *t);
 
 /* ---- helpers ------------------------------------------------------------ */
 
-int
-pc__conn_status_for(int err)
+static int
+status_for(int err)
 {
     switch (err) {
     case UV_ETIMEDOUT:
@@ -576,7 +576,7 @@ on_up_connect(pc_upstream_t *up, int status, void *data)
     if (status != 0) {
         PC_LOG(PC_LOGL_INFO, c->id, "%s:%u: %s", c->target.host, (unsigned)c->target.port,
                pc_strerror(status));
-        pc__conn_reply_error(c, pc__conn_status_for(status), detail_for(status));
+        pc__conn_reply_error(c, status_for(status), detail_for(status));
         return;
     }
     c->up_connected = true;
@@ -602,7 +602,7 @@ pc__conn_connect(pc_conn_t *c)
     if (err != 0) {
         c->up = NULL;
         c->open_handles--;
-        pc__conn_reply_error(c, pc__conn_status_for(err), detail_for(err));
+        pc__conn_reply_error(c, status_for(err), detail_for(err));
     }
 }
 

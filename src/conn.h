@@ -167,7 +167,6 @@ int pc__conn_write_client(pc_conn_t *c, const char *p, size_t n, size_t from_ubu
 int pc__conn_write_up(pc_conn_t *c, const char *p, size_t n, size_t from_cbuf);
 void pc__conn_release_up(pc_conn_t *c);
 void pc__conn_connect(pc_conn_t *c);
-int pc__conn_status_for(int err);
 
 static inline void
 pc__conn_touch(pc_conn_t *c)

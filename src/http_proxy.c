@@ -59,42 +59,32 @@ void
 pc__http_start(pc_conn_t *c, const pc_http_request_t *req, size_t head_len)
 {
     char host[PC_HOST_MAX + 16];
-    char *path_buf = malloc(req->target_len + 2);
+    char path_buf[PC_LINE_MAX + 2]; /* request.c refused longer targets (414) */
     const char *path = NULL;
-    size_t path_len = 0, host_len, out_len = 0;
+    size_t path_len = 0, host_len;
     int err;
 
-    if (path_buf == NULL) {
+    if (check_request(c, req, &path, &path_len, path_buf, sizeof(path_buf)) != 0) {
+        return;
+    }
+    c->is_head = req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0;
+    c->close_after = !c->req_fr.keep_alive;
+    host_len = pc_target_format_host(&c->target, 80, host, sizeof(host));
+    c->head_out = malloc(PC_HEAD_OUT_SIZE);
+    if (c->head_out == NULL) {
         pc_conn_close(c);
         return;
     }
-    err = check_request(c, req, &path, &path_len, path_buf, req->target_len + 2);
-    if (err == 0) {
-        c->is_head = req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0;
-        c->close_after = !c->req_fr.keep_alive;
-        host_len = pc_target_format_host(&c->target, 80, host, sizeof(host));
-        c->head_out = malloc(PC_HEAD_OUT_SIZE);
-        if (c->head_out == NULL) {
-            err = PC_E_NOMEM;
-        } else {
-            err =
-                pc_http_rewrite_request(req, &c->req_fr, host, host_len, path, path_len,
-                                        c->conf->via_name, c->head_out, PC_HEAD_OUT_SIZE, &out_len);
-        }
-        if (err != 0) {
-            pc__conn_reply_error(c, 431, "request head too large");
-        }
-    }
-    free(path_buf);
+    err =
+        pc_http_rewrite_request(req, &c->req_fr, host, host_len, path, path_len, c->conf->via_name,
+                                c->head_out, PC_HEAD_OUT_SIZE, &c->head_out_len);
     if (err != 0) {
+        pc__conn_reply_error(c, 431, "request head too large");
         return;
     }
-    c->up_wlen = 0;
-    c->cbuf.off += head_len;
-    c->cbuf.len -= head_len;
+    pc__buf_consume(&c->cbuf, head_len);
     c->req_left = c->req_fr.kind == PC_BODY_LENGTH ? c->req_fr.length : 0;
     c->req = REQ_BODY;
-    c->head_out_len = out_len;
     pc__conn_connect(c);
 }
 
