@@ -73,20 +73,22 @@ parse_args(int argc, char **argv, pc_args_t *a)
     return -1;
 }
 
-static const char *
-effective_path(const pc_args_t *a)
+/*
+ * Loads -c FILE; without -c, the default file, or the built-in defaults when
+ * that file does not exist. *path names what was used (NULL: the defaults).
+ */
+static int
+load_effective(const pc_args_t *a, pc_conf_t **out, pc_conf_error_t *err, const char **path)
 {
-    FILE *fp;
+    int rc;
 
-    if (a->conf_path != NULL) {
-        return a->conf_path;
+    *path = a->conf_path != NULL ? a->conf_path : PC_DEFAULT_CONF;
+    rc = pc_conf_load(*path, out, err);
+    if (rc == UV_ENOENT && a->conf_path == NULL) {
+        *path = NULL;
+        rc = pc_conf_load(NULL, out, err);
     }
-    fp = fopen(PC_DEFAULT_CONF, "r");
-    if (fp == NULL) {
-        return NULL;
-    }
-    fclose(fp);
-    return PC_DEFAULT_CONF;
+    return rc;
 }
 
 static void
@@ -120,9 +122,9 @@ reload(pc_app_t *app)
 {
     pc_conf_error_t err;
     pc_conf_t *conf;
-    const char *path = effective_path(&app->args);
+    const char *path;
 
-    if (pc_conf_load(path, &conf, &err) != 0) {
+    if (load_effective(&app->args, &conf, &err, &path) != 0) {
         PC_LOG(PC_LOGL_ERROR, 0, "reload failed, keeping the running configuration: %s", err.msg);
         return;
     }
@@ -189,8 +191,8 @@ static int
 load_config(pc_app_t *app)
 {
     pc_conf_error_t err;
-    const char *path = effective_path(&app->args);
-    int rc = pc_conf_load(path, &app->conf, &err);
+    const char *path;
+    int rc = load_effective(&app->args, &app->conf, &err, &path);
 
     if (rc != 0) {
         fprintf(stderr, "%s\n", err.msg);
