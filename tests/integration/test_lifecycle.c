@@ -259,6 +259,33 @@ test_lifecycle_grace_period_ends(void **state)
 }
 
 /*
+ * A proxy with IdleTimeout 1 and a client whose CONNECT tunnel to an echo
+ * origin is established (the 200 line read); `first` is sent with the head.
+ */
+static pc_it_client_t *
+open_echo_tunnel(pc_it_fx_t *f, const char *name, const char *first)
+{
+    pc_it_origin_opts_t opts;
+    pc_it_origin_t *o;
+    pc_it_client_t *c;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.mode = PC_IT_ORIGIN_TUNNEL;
+    opts.echo = true;
+    o = pc_it_fx_origin(f, &opts);
+    pc_it_fx_proxy(f, name, "IdleTimeout 1\nConnectPort 1024-65535");
+    c = pc_it_fx_client(f);
+    assert_int_equal(
+        pc_it_client_send_str(c,
+                              pc_it_fx_strf(f, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n%s",
+                                            pc_it_origin_port(o), first),
+                              PC_IT_TIMEOUT_MS),
+        0);
+    assert_int_equal(pc_it_client_wait_bytes(c, 39 + strlen(first), PC_IT_TIMEOUT_MS), 0);
+    return c;
+}
+
+/*
  * A CONNECT tunnel with no traffic either way is closed after IdleTimeout.
  * (The brief does not define IdleTimeout further; an idle keep-alive
  * connection waiting for its next head is governed by HeaderTimeout in
@@ -268,25 +295,10 @@ static void
 test_lifecycle_idle_tunnel_closed(void **state)
 {
     pc_it_fx_t *f = *state;
-    pc_it_origin_opts_t opts;
-    pc_it_origin_t *o;
-    pc_it_client_t *c;
-    uint64_t start;
+    pc_it_client_t *c = open_echo_tunnel(f, "lifecycle_idle_tunnel_closed", "x");
+    uint64_t start = pc_it_now_ms();
     uint64_t took;
 
-    memset(&opts, 0, sizeof(opts));
-    opts.mode = PC_IT_ORIGIN_TUNNEL;
-    opts.echo = true;
-    o = pc_it_fx_origin(f, &opts);
-    pc_it_fx_proxy(f, "lifecycle_idle_tunnel_closed", "IdleTimeout 1\nConnectPort 1024-65535");
-    c = pc_it_fx_client(f);
-    assert_int_equal(
-        pc_it_client_send_str(
-            c, pc_it_fx_strf(f, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\nx", pc_it_origin_port(o)),
-            PC_IT_TIMEOUT_MS),
-        0);
-    assert_int_equal(pc_it_client_wait_bytes(c, 39 + 1, PC_IT_TIMEOUT_MS), 0);
-    start = pc_it_now_ms();
     assert_int_equal(pc_it_client_wait_close(c, 4000), 0);
     took = pc_it_now_ms() - start;
     print_message("idle tunnel closed after %llu ms\n", (unsigned long long)took);
@@ -706,26 +718,11 @@ static void
 test_lifecycle_active_tunnel_outlives_idle_timeout(void **state)
 {
     pc_it_fx_t *f = *state;
-    pc_it_origin_opts_t opts;
-    pc_it_origin_t *o;
-    pc_it_client_t *c;
+    pc_it_client_t *c = open_echo_tunnel(f, "lifecycle_active_tunnel", "");
     size_t got = 39; /* the 200 line */
-    uint64_t start;
+    uint64_t start = pc_it_now_ms();
     int i;
 
-    memset(&opts, 0, sizeof(opts));
-    opts.mode = PC_IT_ORIGIN_TUNNEL;
-    opts.echo = true;
-    o = pc_it_fx_origin(f, &opts);
-    pc_it_fx_proxy(f, "lifecycle_active_tunnel", "IdleTimeout 1\nConnectPort 1024-65535");
-    c = pc_it_fx_client(f);
-    assert_int_equal(pc_it_client_send_str(c,
-                                           pc_it_fx_strf(f, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n",
-                                                         pc_it_origin_port(o)),
-                                           PC_IT_TIMEOUT_MS),
-                     0);
-    assert_int_equal(pc_it_client_wait_bytes(c, got, PC_IT_TIMEOUT_MS), 0);
-    start = pc_it_now_ms();
     for (i = 0; i < 6; i++) { /* 2.4 s of traffic, a byte every 400 ms */
         pc_it_sleep_ms(400);
         assert_int_equal(pc_it_client_send(c, "x", 1, PC_IT_TIMEOUT_MS), 0);
