@@ -4,10 +4,10 @@
 # not run as root.
 set -eu
 
-PKGS="build-essential cmake pkg-config libuv1-dev libcmocka-dev curl python3 valgrind \
+PKGS="build-essential cmake pkg-config libuv1-dev libidn2-dev libcmocka-dev curl python3 valgrind \
 clang libclang-rt-14-dev clang-format git util-linux iproute2 procps"
 if [ "${1:-}" = "--build-only" ]; then
-    PKGS="build-essential cmake pkg-config libuv1-dev"
+    PKGS="build-essential cmake pkg-config libuv1-dev libidn2-dev"
 fi
 
 missing=""
