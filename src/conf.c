@@ -3,7 +3,7 @@
  *
  * Owns the file syntax (lines, comments, quoting), the directive table, each
  * directive's value checks and the built-in defaults. Pure: C library only;
- * reading files and loading the blocklists is conf_load's job.
+ * reading files and loading the block and allow lists is conf_load's job.
  *
  * Directives are looked up in one table (nginx ngx_command_t, Redis
  * standardConfig) rather than a chain of comparisons or one regex each
@@ -48,7 +48,8 @@ struct directive_s {
     const char *name;  /* canonical spelling; also used in messages */
     directive_fn set;  /* checks the value and stores it */
     bool repeatable;   /* may be given on several lines; the first replaces the default */
-    size_t offset;     /* *Timeout: offsetof the uint64_t millisecond field */
+    size_t offset;     /* *Timeout: offsetof the uint64_t millisecond field; flags: offsetof
+                          the bool; lists: the pc_list_kind_t */
     uint64_t min, max; /* numeric directives: accepted range */
 };
 
@@ -56,7 +57,9 @@ static int set_listen(parse_t *p, const directive_t *d, const char *v, size_t le
 static int set_allow(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_deny(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_connect_port(parse_t *p, const directive_t *d, const char *v, size_t len);
-static int set_blocklist(parse_t *p, const directive_t *d, const char *v, size_t len);
+static int set_list(parse_t *p, const directive_t *d, const char *v, size_t len);
+static int set_default_policy(parse_t *p, const directive_t *d, const char *v, size_t len);
+static int set_flag(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_access_log(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_seconds(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len);
@@ -68,7 +71,11 @@ static const directive_t directives[] = {
     {"Allow", set_allow, true, 0, 0, 0},
     {"Deny", set_deny, true, 0, 0, 0},
     {"ConnectPort", set_connect_port, true, 0, 0, 0},
-    {"Blocklist", set_blocklist, true, 0, 0, 0},
+    {"Blocklist", set_list, true, PC_LIST_BLOCK, 0, 0},
+    {"Allowlist", set_list, true, PC_LIST_ALLOW, 0, 0},
+    {"DefaultPolicy", set_default_policy, false, 0, 0, 0},
+    {"DenyPrivateDestinations", set_flag, false, offsetof(pc_conf_t, deny_private), 0, 0},
+    {"PolicyDetail", set_flag, false, offsetof(pc_conf_t, policy_detail), 0, 0},
     {"AccessLog", set_access_log, false, 0, 0, 0},
     {"HeaderTimeout", set_seconds, false, offsetof(pc_conf_t, header_timeout_ms), 1, 86400},
     {"ConnectTimeout", set_seconds, false, offsetof(pc_conf_t, connect_timeout_ms), 1, 86400},
@@ -356,24 +363,56 @@ set_connect_port(parse_t *p, const directive_t *d, const char *v, size_t len)
 }
 
 static int
-set_blocklist(parse_t *p, const directive_t *d, const char *v, size_t len)
+set_list(parse_t *p, const directive_t *d, const char *v, size_t len)
 {
     pc_conf_t *conf = p->conf;
-    char **files;
+    pc_list_file_t *lists;
     char *path = dup_text(v, len);
 
     if (path == NULL) {
         return fail_nomem(p);
     }
     /* One more slot each time: a config names a handful of lists, not thousands. */
-    files = realloc(conf->blocklist_files, (conf->num_blocklist_files + 1) * sizeof *files);
-    if (files == NULL) {
+    lists = realloc(conf->lists, (conf->num_lists + 1) * sizeof *lists);
+    if (lists == NULL) {
         free(path);
         return fail_nomem(p);
     }
-    conf->blocklist_files = files;
-    conf->blocklist_files[conf->num_blocklist_files++] = path;
+    conf->lists = lists;
+    conf->lists[conf->num_lists].path = path;
+    conf->lists[conf->num_lists].kind = (pc_list_kind_t)d->offset;
+    conf->num_lists++;
     return 0;
+}
+
+static int
+set_default_policy(parse_t *p, const directive_t *d, const char *v, size_t len)
+{
+    char q[QUOTE_BUF];
+
+    if (eq_nocase(v, len, "allow") || eq_nocase(v, len, "deny")) {
+        p->conf->default_deny = eq_nocase(v, len, "deny");
+        return 0;
+    }
+    return fail(p, PC_E_CONF_VALUE, "%s: '%s' is not allow or deny", d->name, quote(q, v, len));
+}
+
+/* yes/no, on/off, true/false, any case. */
+static int
+set_flag(parse_t *p, const directive_t *d, const char *v, size_t len)
+{
+    static const char *const words[] = {"yes", "no", "on", "off", "true", "false"};
+    bool *flag = (bool *)(void *)((char *)p->conf + d->offset);
+    size_t i;
+    char q[QUOTE_BUF];
+
+    for (i = 0; i < PC_ARRAY_SIZE(words); i++) {
+        if (eq_nocase(v, len, words[i])) {
+            *flag = i % 2 == 0;
+            return 0;
+        }
+    }
+    return fail(p, PC_E_CONF_VALUE, "%s: '%s' is not yes or no", d->name, quote(q, v, len));
 }
 
 static int
@@ -632,7 +671,7 @@ pc_conf_new_defaults(pc_conf_t **out)
         rc = pc_acl_create(&conf->acl);
     }
     if (rc == 0) {
-        rc = pc_filter_create(&conf->blocklist);
+        rc = pc_policy_create(&conf->policy);
     }
     if (rc == 0) {
         conf->origin = dup_text(DEFAULT_ORIGIN, sizeof DEFAULT_ORIGIN - 1);
@@ -697,16 +736,16 @@ pc_conf_free(pc_conf_t *conf)
         pc_acl_free(conf->acl);
         conf->acl = NULL;
     }
-    if (conf->blocklist != NULL) {
-        pc_filter_free(conf->blocklist);
-        conf->blocklist = NULL;
+    if (conf->policy != NULL) {
+        pc_policy_free(conf->policy);
+        conf->policy = NULL;
     }
-    for (i = 0; i < conf->num_blocklist_files; i++) {
-        free(conf->blocklist_files[i]);
-        conf->blocklist_files[i] = NULL;
+    for (i = 0; i < conf->num_lists; i++) {
+        free(conf->lists[i].path);
+        conf->lists[i].path = NULL;
     }
-    free(conf->blocklist_files);
-    conf->blocklist_files = NULL;
+    free(conf->lists);
+    conf->lists = NULL;
     free(conf->access_log);
     conf->access_log = NULL;
     free(conf->origin);

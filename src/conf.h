@@ -19,7 +19,7 @@
 
 #include "acl.h"
 #include "addr.h"
-#include "filter.h"
+#include "policy.h"
 
 #define PC_MAX_LISTEN 16
 
@@ -27,6 +27,12 @@ typedef struct {
     pc_addr_t addr; /* an IP literal; host names are not accepted */
     uint16_t port;  /* 0 = any free port (used by tests) */
 } pc_listen_t;
+
+/* One Blocklist or Allowlist directive. */
+typedef struct {
+    char *path; /* owned */
+    pc_list_kind_t kind;
+} pc_list_file_t;
 
 typedef enum {
     PC_LOG_ERROR = 0,
@@ -44,9 +50,12 @@ typedef struct pc_conf_s {
     pc_acl_t *acl;              /* owned; empty = loopback clients only */
     pc_portset_t connect_ports; /* default: {443} */
 
-    char **blocklist_files; /* owned, each owned; in file order */
-    size_t num_blocklist_files;
-    pc_filter_t *blocklist; /* owned; filled by conf_load from blocklist_files */
+    pc_list_file_t *lists; /* owned: Blocklist and Allowlist files, in file order */
+    size_t num_lists;
+    pc_policy_t *policy; /* owned; conf_load adds the lists' rules and the two switches */
+    bool default_deny;   /* DefaultPolicy deny */
+    bool deny_private;   /* DenyPrivateDestinations */
+    bool policy_detail;  /* PolicyDetail: 403 bodies name the rule's list and line */
 
     char *access_log; /* owned; NULL = off, "stdout", or a file path */
 
@@ -70,10 +79,10 @@ int pc_conf_new_defaults(pc_conf_t **out);
 
 /*
  * Parses text[0..len) (need not be NUL-terminated) on top of the defaults.
- * Repeatable directives (Listen, Allow, Deny, ConnectPort, Blocklist): the
- * first occurrence in a file replaces the default, later ones add.
- * On error returns PC_E_CONF_SYNTAX or PC_E_CONF_VALUE, fills err, and sets
- * *out to NULL. The blocklist files are only recorded, not read.
+ * Repeatable directives (Listen, Allow, Deny, ConnectPort, Blocklist,
+ * Allowlist): the first occurrence in a file replaces the default, later ones
+ * add. On error returns PC_E_CONF_SYNTAX or PC_E_CONF_VALUE, fills err, and
+ * sets *out to NULL. The list files are only recorded, not read.
  */
 int pc_conf_parse(const char *text, size_t len, const char *origin, pc_conf_t **out,
                   pc_conf_error_t *err);

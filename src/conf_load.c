@@ -2,7 +2,8 @@
  * conf_load.c: files to snapshots, and snapshot reference counting.
  *
  * Files are read whole with stdio: configuration and list files are read at
- * start and on reload, never per request. Reference counts are plain ints:
+ * start and on reload, never per request. Loading touches nothing but the
+ * snapshot it builds, so a reload can run it off the loop thread. Reference counts are plain ints:
  * a snapshot is only touched on the loop thread that holds it (the worker
  * issue makes them atomic).
  */
@@ -58,19 +59,24 @@ read_file(const char *path, char **text, size_t *len, pc_conf_error_t *err)
     return 0;
 }
 
+/* Adds every list's rules and the policy switches to the snapshot's policy. */
 static int
-load_blocklists(pc_conf_t *conf, pc_conf_error_t *err)
+load_lists(pc_conf_t *conf, pc_conf_error_t *err)
 {
     size_t i, len;
     char *text;
     int rc;
 
-    for (i = 0; i < conf->num_blocklist_files; i++) {
-        rc = read_file(conf->blocklist_files[i], &text, &len, err);
+    pc_policy_set_default_deny(conf->policy, conf->default_deny);
+    pc_policy_set_guard(conf->policy, conf->deny_private);
+    for (i = 0; i < conf->num_lists; i++) {
+        const pc_list_file_t *l = &conf->lists[i];
+
+        rc = read_file(l->path, &text, &len, err);
         if (rc != 0) {
             return rc;
         }
-        rc = pc_filter_add_list(conf->blocklist, text, len, conf->blocklist_files[i], err->msg,
+        rc = pc_policy_add_list(conf->policy, l->kind, text, len, l->path, err->msg,
                                 sizeof(err->msg));
         free(text);
         if (rc != 0) {
@@ -105,7 +111,7 @@ pc_conf_load(const char *path, pc_conf_t **out, pc_conf_error_t *err)
         if (rc != 0) {
             return rc;
         }
-        rc = load_blocklists(conf, err);
+        rc = load_lists(conf, err);
         if (rc != 0) {
             pc_conf_free(conf);
             return rc;

@@ -2,8 +2,9 @@
  * conf_load.h: reading configuration files into refcounted snapshots.
  *
  * The I/O half of the configuration: read the file, parse it with
- * pc_conf_parse(), read every Blocklist file into the snapshot's filter. A
- * snapshot is shared by reference; the last pc_conf_unref() frees it.
+ * pc_conf_parse(), read every Blocklist and Allowlist file into the
+ * snapshot's policy. A snapshot is shared by reference; the last
+ * pc_conf_unref() frees it.
  */
 #ifndef PC_CONF_LOAD_H
 #define PC_CONF_LOAD_H
@@ -13,7 +14,8 @@
 /*
  * Loads path (or the built-in defaults when path is NULL) into a new snapshot
  * with one reference. On failure returns PC_E_CONF_* or UV_E* and err holds a
- * complete message ("file:line: message" or "file: reason").
+ * complete message ("file:line: message" or "file: reason"). Thread-safe:
+ * it shares no state, so a reload may run it on the thread pool.
  */
 int pc_conf_load(const char *path, pc_conf_t **out, pc_conf_error_t *err);
 

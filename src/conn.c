@@ -129,10 +129,12 @@ static void
 log_txn(pc_conn_t *c)
 {
     pc_access_record_t rec;
+    char decision[320];
 
     if (!c->txn_active) {
         return;
     }
+    pc__gate_decision(c, decision, sizeof(decision));
     c->txn_active = false;
     rec.start_ms = c->start_wall_ms;
     rec.client = c->peer;
@@ -142,6 +144,7 @@ log_txn(pc_conn_t *c)
     rec.bytes_in = c->bytes_in;
     rec.bytes_out = c->bytes_out;
     rec.duration_ms = uv_now(c->client.loop) - c->start_loop_ms;
+    rec.decision = decision;
     pc_access_log_write(c->alog, &rec);
 }
 
@@ -441,6 +444,9 @@ void
 pc__conn_txn_begin(pc_conn_t *c)
 {
     c->txn_active = true;
+    memset(&c->host_verdict, 0, sizeof(c->host_verdict));
+    memset(&c->verdict, 0, sizeof(c->verdict));
+    c->refused_by = NULL;
     c->start_wall_ms = pc_log_now_ms();
     c->start_loop_ms = uv_now(c->client.loop);
 }
@@ -461,8 +467,9 @@ pc__conn_reply_error(pc_conn_t *c, int status, const char *detail)
     pc__conn_release_up(c);
     pc__conn_read_client(c, false);
     free(c->resp_out);
-    c->resp_out = malloc(512);
-    if (c->resp_out == NULL || pc_http_reply_error(status, detail, c->resp_out, 512, &len) != 0) {
+    c->resp_out = malloc(PC_REPLY_MAX);
+    if (c->resp_out == NULL
+        || pc_http_reply_error(status, detail, c->resp_out, PC_REPLY_MAX, &len) != 0) {
         pc_conn_close(c);
         return;
     }
@@ -573,6 +580,10 @@ on_up_connect(pc_upstream_t *up, int status, void *data)
 {
     pc_conn_t *c = data;
 
+    if (status == PC_E_DENIED_FILTER) {
+        pc__gate_refuse_addresses(c);
+        return;
+    }
     if (status != 0) {
         PC_LOG(PC_LOGL_INFO, c->id, "%s:%u: %s", c->target.host, (unsigned)c->target.port,
                pc_strerror(status));
@@ -598,7 +609,7 @@ pc__conn_connect(pc_conn_t *c)
     pc__conn_read_client(c, false);
     pc__conn_set_timer(c, c->conf->connect_timeout_ms);
     c->open_handles++; /* the upstream object, until on_up_released */
-    err = pc_upstream_connect(c->client.loop, &c->target, on_up_connect, c, &c->up);
+    err = pc_upstream_connect(c->client.loop, &c->target, pc__gate_addr, on_up_connect, c, &c->up);
     if (err != 0) {
         c->up = NULL;
         c->open_handles--;
@@ -660,6 +671,8 @@ pc_conn_accept(pc_server_t *s, uv_stream_t *listener, pc_conf_t *conf, pc_access
     err = conn_init(c, listener);
     if (err == PC_E_DENIED_ACL) {
         PC_LOG(PC_LOGL_INFO, c->id, "%s: client denied by ACL", c->peer);
+        pc__conn_txn_begin(c);
+        c->refused_by = "acl";
         pc__conn_reply_error(c, 403, "client address not allowed");
         return err;
     }

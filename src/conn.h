@@ -124,10 +124,13 @@ struct pc_conn_s {
     bool resp_ends_after_write; /* the response write in flight completes the body */
     bool is_head;
     int client_minor;
-    bool close_after;    /* close the client once this transaction is done */
-    bool resp_started;   /* a response byte went to the client */
-    bool txn_active;     /* a transaction has begun and is not logged yet */
-    size_t head_scanned; /* bytes of the head already searched for a LF */
+    bool close_after;          /* close the client once this transaction is done */
+    bool resp_started;         /* a response byte went to the client */
+    bool txn_active;           /* a transaction has begun and is not logged yet */
+    pc_verdict_t host_verdict; /* policy stage 1 (the target host) */
+    pc_verdict_t verdict;      /* the decision so far: stage 1, then the address used */
+    const char *refused_by;    /* static: "acl" or "port" when those refused it */
+    size_t head_scanned;       /* bytes of the head already searched for a LF */
 
     /* For the access log. */
     char peer[64];
@@ -194,9 +197,23 @@ void pc__tunnel_on_client_written(pc_conn_t *c);
 void pc__tunnel_on_up_written(pc_conn_t *c);
 void pc__tunnel_on_eof(pc_conn_t *c, bool from_client);
 
+/* The destination policy (policy_gate.c). */
+/* Stage 1 on c->target; on refusal answers 403 and returns false. */
+bool pc__gate_host(pc_conn_t *c);
+/* Stage 2, the upstream's admit callback (data is the connection). */
+bool pc__gate_addr(const struct sockaddr *sa, void *data);
+/* Answers 403 when every resolved address was refused (c->verdict says why). */
+void pc__gate_refuse_addresses(pc_conn_t *c);
+/* Answers 403 to a CONNECT whose port is not a ConnectPort. */
+void pc__gate_refuse_port(pc_conn_t *c);
+/* The access log's decision field for the transaction. */
+void pc__gate_decision(const pc_conn_t *c, char *out, size_t cap);
+
 /* Server hooks used by connections (server.c). */
 void pc__server_conn_opened(pc_server_t *s, pc_conn_t *c);
 void pc__server_conn_closed(pc_server_t *s, pc_conn_t *c);
 bool pc__server_stopping(const pc_server_t *s);
+/* The current snapshot (borrowed): a keep-alive connection moves to it per request. */
+pc_conf_t *pc__server_conf(const pc_server_t *s);
 
 #endif

@@ -47,9 +47,7 @@ check_request(pc_conn_t *c, const pc_http_request_t *req, const char **path, siz
         pc__conn_reply_error(c, 508, "forwarding loop detected");
         return PC_E_BAD_REQUEST;
     }
-    if (pc_filter_match(c->conf->blocklist, c->target.host, c->target.host_len)) {
-        PC_LOG(PC_LOGL_INFO, c->id, "%s: blocked %s", c->peer, c->target.host);
-        pc__conn_reply_error(c, 403, "destination blocked by policy");
+    if (!pc__gate_host(c)) {
         return PC_E_DENIED_FILTER;
     }
     return 0;

@@ -1,7 +1,7 @@
 /*
  * http_reply.c: the responses Portcullis writes itself.
  *
- * Bodies are fixed text chosen by the proxy. Nothing from the request is
+ * Bodies are text chosen by the proxy. Nothing from the request is
  * reflected, so an error page can never carry a client's bytes to anyone.
  */
 #include "http_reply.h"
@@ -54,7 +54,7 @@ pc_http_reason(int status)
 int
 pc_http_reply_error(int status, const char *detail, char *out, size_t cap, size_t *out_len)
 {
-    char body[256];
+    char body[512];
     const char *reason = pc_http_reason(status);
     int blen;
     int n;

@@ -178,7 +178,7 @@ sanitize(const char *s, char *out, size_t cap)
 void
 pc_access_log_write(pc_access_log_t *log, const pc_access_record_t *rec)
 {
-    char ts[32], method[32], target[2048];
+    char ts[32], method[32], target[2048], decision[320];
 
     if (log == NULL) {
         return;
@@ -186,8 +186,10 @@ pc_access_log_write(pc_access_log_t *log, const pc_access_record_t *rec)
     pc_log_format_time(rec->start_ms, ts, sizeof(ts));
     sanitize(rec->method[0] != '\0' ? rec->method : "-", method, sizeof(method));
     sanitize(rec->target[0] != '\0' ? rec->target : "-", target, sizeof(target));
-    fprintf(log->fp, "%s %s %s %s %d %llu %llu %llu\n", ts, rec->client, method, target,
+    sanitize(rec->decision != NULL && rec->decision[0] != '\0' ? rec->decision : "-", decision,
+             sizeof(decision));
+    fprintf(log->fp, "%s %s %s %s %d %llu %llu %llu %s\n", ts, rec->client, method, target,
             rec->status, (unsigned long long)rec->bytes_in, (unsigned long long)rec->bytes_out,
-            (unsigned long long)rec->duration_ms);
+            (unsigned long long)rec->duration_ms, decision);
     fflush(log->fp);
 }

@@ -32,6 +32,14 @@ typedef struct {
     pc_server_t *server;          /* owned until its done callback */
     pc_platform_events_t *events; /* owned until stopped */
     int stops;
+
+    /* A reload loads on the thread pool and is applied on the loop. */
+    uv_work_t reload_work;
+    bool reload_running;
+    bool reload_again;      /* another RELOAD arrived while one was running */
+    pc_conf_t *reload_conf; /* the loaded snapshot, NULL on failure */
+    pc_conf_error_t reload_err;
+    const char *reload_path;
 } pc_app_t;
 
 static void
@@ -118,16 +126,8 @@ same_listen(const pc_conf_t *a, const pc_conf_t *b)
 }
 
 static void
-reload(pc_app_t *app)
+apply_reload(pc_app_t *app, pc_conf_t *conf, const char *path)
 {
-    pc_conf_error_t err;
-    pc_conf_t *conf;
-    const char *path;
-
-    if (load_effective(&app->args, &conf, &err, &path) != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "reload failed, keeping the running configuration: %s", err.msg);
-        return;
-    }
     if (!same_listen(conf, app->conf)) {
         PC_LOG(PC_LOGL_WARN, 0, "Listen changes take effect after a restart");
     }
@@ -139,7 +139,71 @@ reload(pc_app_t *app)
     pc_conf_unref(app->conf);
     app->conf = conf;
     pc_log_set_level((int)conf->log_level);
-    PC_LOG(PC_LOGL_INFO, 0, "configuration reloaded from %s", path ? path : "built-in defaults");
+    PC_LOG(PC_LOGL_INFO, 0, "configuration reloaded from %s (%zu domain and %zu address rules)",
+           path ? path : "built-in defaults", pc_policy_domain_count(conf->policy),
+           pc_policy_addr_count(conf->policy));
+}
+
+/* Thread pool: reads and parses the files; touches nothing shared. */
+static void
+reload_work(uv_work_t *req)
+{
+    pc_app_t *app = req->data;
+
+    app->reload_conf = NULL;
+    if (load_effective(&app->args, &app->reload_conf, &app->reload_err, &app->reload_path) != 0) {
+        app->reload_conf = NULL;
+    }
+}
+
+static void start_reload(pc_app_t *app);
+
+/* Loop thread: swaps the new snapshot in, unless the load failed or we are stopping. */
+static void
+reload_done(uv_work_t *req, int status)
+{
+    pc_app_t *app = req->data;
+    pc_conf_t *conf = app->reload_conf;
+
+    app->reload_running = false;
+    app->reload_conf = NULL;
+    if (status != 0 || app->server == NULL || app->stops > 0) {
+        pc_conf_unref(conf);
+        return;
+    }
+    if (conf == NULL) {
+        PC_LOG(PC_LOGL_ERROR, 0, "reload failed, keeping the running configuration: %s",
+               app->reload_err.msg);
+    } else {
+        apply_reload(app, conf, app->reload_path);
+    }
+    if (app->reload_again) {
+        app->reload_again = false;
+        start_reload(app);
+    }
+}
+
+/*
+ * Loading a million-entry list takes a fraction of a second: done on the
+ * thread pool, the loop keeps serving meanwhile. Reloads asked for while one
+ * runs are folded into one more run after it, which sees the latest files.
+ */
+static void
+start_reload(pc_app_t *app)
+{
+    int err;
+
+    if (app->reload_running) {
+        app->reload_again = true;
+        return;
+    }
+    app->reload_work.data = app;
+    err = uv_queue_work(app->loop, &app->reload_work, reload_work, reload_done);
+    if (err != 0) {
+        PC_LOG(PC_LOGL_ERROR, 0, "reload failed: %s", pc_strerror(err));
+        return;
+    }
+    app->reload_running = true;
 }
 
 static void
@@ -179,7 +243,7 @@ on_event(pc_event_t ev, void *data)
         }
         break;
     case PC_EVENT_RELOAD:
-        reload(app);
+        start_reload(app);
         break;
     case PC_EVENT_REOPEN_LOGS:
         reopen_logs(app);
@@ -199,11 +263,16 @@ load_config(pc_app_t *app)
         return 1;
     }
     if (app->args.test_only) {
-        printf("%s: configuration OK\n", path ? path : "built-in defaults");
+        printf("%s: configuration OK (%zu domain and %zu address rules)\n",
+               path ? path : "built-in defaults", pc_policy_domain_count(app->conf->policy),
+               pc_policy_addr_count(app->conf->policy));
         pc_conf_unref(app->conf);
         return 0;
     }
     pc_log_set_level((int)app->conf->log_level);
+    PC_LOG(PC_LOGL_INFO, 0, "configuration loaded from %s (%zu domain and %zu address rules)",
+           path ? path : "built-in defaults", pc_policy_domain_count(app->conf->policy),
+           pc_policy_addr_count(app->conf->policy));
     return -1;
 }
 

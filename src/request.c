@@ -4,10 +4,12 @@
  * Owns the limits on a head (request line 8 KiB -> 414, head 16 KiB or more
  * than 100 fields -> 431), when to parse (only once a new line has arrived),
  * the start of the transaction record for the access log, and the dispatch:
- * CONNECT is checked here (target, port, blocklist) and handed to the
+ * CONNECT is checked here (target, port, policy) and handed to the
  * connector; anything else goes to http_proxy.c.
  */
 #include "conn.h"
+
+#include "conf_load.h"
 
 #include <string.h>
 
@@ -40,12 +42,10 @@ start_connect_request(pc_conn_t *c, const pc_http_request_t *req, size_t head_le
         return;
     }
     if (!pc_portset_has(&c->conf->connect_ports, c->target.port)) {
-        pc__conn_reply_error(c, 403, "CONNECT to this port is not allowed");
+        pc__gate_refuse_port(c);
         return;
     }
-    if (pc_filter_match(c->conf->blocklist, c->target.host, c->target.host_len)) {
-        PC_LOG(PC_LOGL_INFO, c->id, "%s: blocked CONNECT %s", c->peer, c->target.host);
-        pc__conn_reply_error(c, 403, "destination blocked by policy");
+    if (!pc__gate_host(c)) {
         return;
     }
     pc__buf_consume(&c->cbuf, head_len);
@@ -54,9 +54,23 @@ start_connect_request(pc_conn_t *c, const pc_http_request_t *req, size_t head_le
     pc__conn_connect(c);
 }
 
+/* A reload reaches a keep-alive connection at its next request. */
+static void
+refresh_conf(pc_conn_t *c)
+{
+    pc_conf_t *now = pc__server_conf(c->server);
+
+    if (now != c->conf) {
+        pc_conf_ref(now);
+        pc_conf_unref(c->conf);
+        c->conf = now;
+    }
+}
+
 static void
 begin_txn(pc_conn_t *c, const pc_http_request_t *req)
 {
+    refresh_conf(c);
     pc__conn_txn_begin(c);
     copy_text(c->method, sizeof(c->method), req->method, req->method_len);
     copy_text(c->target_text, sizeof(c->target_text), req->target, req->target_len);

@@ -278,6 +278,12 @@ pc_server_stop(pc_server_t *s, uint64_t grace_ms, pc_server_done_cb done_cb, voi
     maybe_done(s);
 }
 
+pc_conf_t *
+pc__server_conf(const pc_server_t *s)
+{
+    return s->conf;
+}
+
 void
 pc_server_set_conf(pc_server_t *s, pc_conf_t *conf)
 {

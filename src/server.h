@@ -39,8 +39,8 @@ void pc_server_stop(pc_server_t *s, uint64_t grace_ms, pc_server_done_cb done_cb
 
 /*
  * Makes conf (the server takes a reference) the snapshot for connections
- * accepted from now on; existing connections keep theirs. Listen addresses
- * are not changed.
+ * accepted from now on; existing connections keep theirs until their next
+ * request begins (pc__server_conf). Listen addresses are not changed.
  */
 void pc_server_set_conf(pc_server_t *s, pc_conf_t *conf);
 

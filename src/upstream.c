@@ -25,6 +25,7 @@ struct pc_upstream_s {
     struct addrinfo *res;  /* owned; released with uv_freeaddrinfo */
     struct addrinfo *next; /* borrowed from res: next address to try */
     struct sockaddr_storage literal;
+    pc_upstream_admit_cb admit;
     pc_upstream_connect_cb cb;
     void *data;
     pc_upstream_closed_cb closed_cb;
@@ -34,6 +35,7 @@ struct pc_upstream_s {
     bool closing;
     bool literal_pending; /* the literal address has not been tried yet */
     int last_err;
+    unsigned refused; /* addresses admit turned down */
     char peer[80];
 };
 
@@ -101,7 +103,7 @@ on_connect(uv_connect_t *req, int status)
 }
 
 static const struct sockaddr *
-next_address(pc_upstream_t *up)
+next_candidate(pc_upstream_t *up)
 {
     const struct sockaddr *sa = NULL;
 
@@ -118,6 +120,31 @@ next_address(pc_upstream_t *up)
     return sa;
 }
 
+/* The next address to try that the caller admits, or NULL. */
+static const struct sockaddr *
+next_address(pc_upstream_t *up)
+{
+    const struct sockaddr *sa;
+
+    while ((sa = next_candidate(up)) != NULL) {
+        if (up->admit == NULL || up->admit(sa, up->data)) {
+            return sa;
+        }
+        up->refused++;
+    }
+    return NULL;
+}
+
+/* Why nothing connected: the last connect error, else the policy, else no address. */
+static int
+no_more_status(const pc_upstream_t *up)
+{
+    if (up->last_err != 0) {
+        return up->last_err;
+    }
+    return up->refused > 0 ? PC_E_DENIED_FILTER : UV_EAI_NONAME;
+}
+
 static void
 try_next(pc_upstream_t *up)
 {
@@ -127,7 +154,7 @@ try_next(pc_upstream_t *up)
     for (;;) {
         sa = next_address(up);
         if (sa == NULL) {
-            finish(up, up->last_err != 0 ? up->last_err : UV_EAI_NONAME);
+            finish(up, no_more_status(up));
             return;
         }
         err = uv_tcp_init(up->loop, &up->tcp);
@@ -176,8 +203,8 @@ parse_literal(pc_upstream_t *up, const pc_target_t *t)
 }
 
 int
-pc_upstream_connect(uv_loop_t *loop, const pc_target_t *t, pc_upstream_connect_cb cb, void *data,
-                    pc_upstream_t **out)
+pc_upstream_connect(uv_loop_t *loop, const pc_target_t *t, pc_upstream_admit_cb admit,
+                    pc_upstream_connect_cb cb, void *data, pc_upstream_t **out)
 {
     pc_upstream_t *up = calloc(1, sizeof(*up));
     struct addrinfo hints;
@@ -188,6 +215,7 @@ pc_upstream_connect(uv_loop_t *loop, const pc_target_t *t, pc_upstream_connect_c
         return UV_ENOMEM;
     }
     up->loop = loop;
+    up->admit = admit;
     up->cb = cb;
     up->data = data;
     *out = up;

@@ -2,12 +2,14 @@
  * upstream.h: resolving a target and connecting to it.
  *
  * Resolution runs on libuv's thread pool (uv_getaddrinfo), never on the loop;
- * IP literals skip it. Every resolved address is tried in turn until one
- * connects. The object owns its TCP handle; the caller reads and writes the
+ * IP literals skip it. Every resolved address the caller admits is tried in
+ * turn until one connects. The object owns its TCP handle; the caller reads and writes the
  * stream once connected and closes it with pc_upstream_close().
  */
 #ifndef PC_UPSTREAM_H
 #define PC_UPSTREAM_H
+
+#include <stdbool.h>
 
 #include <uv.h>
 
@@ -15,17 +17,23 @@
 
 typedef struct pc_upstream_s pc_upstream_t;
 
-/* status is 0 or the last error (UV_E*, including UV_EAI_* for resolution). */
+/*
+ * status is 0 or the last error (UV_E*, including UV_EAI_* for resolution),
+ * or PC_E_DENIED_FILTER when admit refused every address.
+ */
 typedef void (*pc_upstream_connect_cb)(pc_upstream_t *up, int status, void *data);
+/* Asked before each address is tried; false skips it (destination policy). */
+typedef bool (*pc_upstream_admit_cb)(const struct sockaddr *sa, void *data);
 typedef void (*pc_upstream_closed_cb)(void *data);
 
 /*
- * Starts resolving and connecting to t. cb runs exactly once unless the
- * object is closed first. Returns 0, or an error (then cb never runs and
- * nothing is allocated).
+ * Starts resolving and connecting to t. admit (may be NULL) vets each
+ * address before it is tried. cb runs exactly once unless the object is
+ * closed first. Both get data. Returns 0, or an error (then cb never runs
+ * and nothing is allocated).
  */
-int pc_upstream_connect(uv_loop_t *loop, const pc_target_t *t, pc_upstream_connect_cb cb,
-                        void *data, pc_upstream_t **out);
+int pc_upstream_connect(uv_loop_t *loop, const pc_target_t *t, pc_upstream_admit_cb admit,
+                        pc_upstream_connect_cb cb, void *data, pc_upstream_t **out);
 
 /* The connected stream (valid after a successful connect callback). */
 uv_stream_t *pc_upstream_stream(pc_upstream_t *up);

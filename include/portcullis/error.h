@@ -14,7 +14,7 @@
     XX(HEAD_TOO_BIG, -20002, "request head exceeds limit")                  \
     XX(URI_TOO_LONG, -20003, "request line exceeds limit")                  \
     XX(DENIED_ACL, -20004, "client address denied")                         \
-    XX(DENIED_FILTER, -20005, "destination blocked by filter")              \
+    XX(DENIED_FILTER, -20005, "destination refused by policy")              \
     XX(DENIED_PORT, -20006, "CONNECT port not allowed")                     \
     XX(BAD_RESPONSE, -20007, "malformed HTTP response from origin")         \
     XX(NOT_IMPLEMENTED, -20008, "request not supported by this proxy")      \

@@ -53,6 +53,7 @@ typedef struct {
     uint64_t bytes_in;  /* bytes received from the client */
     uint64_t bytes_out; /* bytes sent to the client */
     uint64_t duration_ms;
+    const char *decision; /* policy decision ("-", "block:LIST:LINE", ...); NULL = "-" */
 } pc_access_record_t;
 
 typedef struct pc_access_log_s pc_access_log_t;
@@ -71,9 +72,9 @@ void pc_access_log_close(pc_access_log_t *log);
 int pc_access_log_reopen(pc_access_log_t *log);
 
 /*
- * Writes "<time> <client> <method> <target> <status> <in> <out> <ms>\n".
- * Bytes outside printable ASCII in method and target are written as '?', so a
- * line can never be split or forged.
+ * Writes "<time> <client> <method> <target> <status> <in> <out> <ms>
+ * <decision>\n". Spaces and bytes outside printable ASCII in method, target
+ * and decision are written as '?', so a line can never be split or forged.
  */
 void pc_access_log_write(pc_access_log_t *log, const pc_access_record_t *rec);
 

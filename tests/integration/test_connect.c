@@ -17,7 +17,6 @@
 
 #define MIB (1024u * 1024u)
 
-static const char established[] = "HTTP/1.1 200 Connection Established\r\n\r\n";
 static const char allow_ports[] = "ConnectPort 1024-65535";
 
 static pc_it_origin_t *
@@ -32,30 +31,6 @@ tunnel_origin(pc_it_fx_t *f, bool echo, uint64_t stream_bytes, bool report_on_eo
     opts.stream_seed = 77;
     opts.report_on_eof = report_on_eof;
     return pc_it_fx_origin(f, &opts);
-}
-
-static const char *
-connect_head(pc_it_fx_t *f, const char *host, int port)
-{
-    return pc_it_fx_strf(f, "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n", host, port, host,
-                         port);
-}
-
-/* Asserts the exact 200 head and removes it from the client buffer. */
-static void
-expect_established(pc_it_client_t *c)
-{
-    size_t len;
-    const char *data;
-    int rc = pc_it_client_wait_bytes(c, sizeof(established) - 1, PC_IT_TIMEOUT_MS);
-
-    data = pc_it_client_data(c, &len);
-    if (rc != 0) {
-        fail_msg("no CONNECT reply (%s), got %zu bytes", uv_err_name(rc), len);
-    }
-    pc_it_assert_bytes("CONNECT reply", data, sizeof(established) - 1, established,
-                       sizeof(established) - 1);
-    pc_it_client_consume(c, sizeof(established) - 1);
 }
 
 /* Waits for exactly `want` to arrive in the tunnel. */
@@ -80,10 +55,11 @@ test_connect_established_and_echo(void **state)
 
     pc_it_fx_proxy(f, "connect_established_and_echo", allow_ports);
     c = pc_it_fx_client(f);
-    assert_int_equal(pc_it_client_send_str(c, connect_head(f, "127.0.0.1", pc_it_origin_port(o)),
-                                           PC_IT_TIMEOUT_MS),
-                     0);
-    expect_established(c);
+    assert_int_equal(
+        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
+                              PC_IT_TIMEOUT_MS),
+        0);
+    pc_it_fx_expect_established(c);
     assert_int_equal(pc_it_client_send_str(c, "ping\n", PC_IT_TIMEOUT_MS), 0);
     expect_tunnel_bytes(c, "ping\n", 5);
     assert_int_equal(pc_it_client_send_str(c, "GET / HTTP/1.1\r\n\r\n", PC_IT_TIMEOUT_MS), 0);
@@ -101,13 +77,13 @@ test_connect_data_in_same_write_as_head(void **state)
     pc_it_fx_proxy(f, "connect_data_in_same_write_as_head", allow_ports);
     c = pc_it_fx_client(f);
     assert_int_equal(
-        pc_it_client_send_str(c,
-                              pc_it_fx_strf(f, "%s%s",
-                                            connect_head(f, "127.0.0.1", pc_it_origin_port(o)),
-                                            "\x16\x03\x01 early bytes"),
-                              PC_IT_TIMEOUT_MS),
+        pc_it_client_send_str(
+            c,
+            pc_it_fx_strf(f, "%s%s", pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
+                          "\x16\x03\x01 early bytes"),
+            PC_IT_TIMEOUT_MS),
         0);
-    expect_established(c);
+    pc_it_fx_expect_established(c);
     expect_tunnel_bytes(c, "\x16\x03\x01 early bytes", 15);
 }
 
@@ -122,10 +98,11 @@ test_connect_half_close(void **state)
 
     pc_it_fx_proxy(f, "connect_half_close", allow_ports);
     c = pc_it_fx_client(f);
-    assert_int_equal(pc_it_client_send_str(c, connect_head(f, "127.0.0.1", pc_it_origin_port(o)),
-                                           PC_IT_TIMEOUT_MS),
-                     0);
-    expect_established(c);
+    assert_int_equal(
+        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
+                              PC_IT_TIMEOUT_MS),
+        0);
+    pc_it_fx_expect_established(c);
     pc_it_pattern_fill(data, sizeof(data), 0, 3);
     assert_int_equal(pc_it_client_send(c, data, sizeof(data), PC_IT_TIMEOUT_MS), 0);
     /* The origin sees EOF only through the proxy's half-close, then answers. */
@@ -145,26 +122,19 @@ test_connect_10mib_each_way(void **state)
     pc_it_origin_t *o = tunnel_origin(f, false, n, false);
     uint8_t *up = pc_it_fx_defer(f, free, pc_it_xmalloc(n));
     pc_it_client_t *c;
-    pc_it_tunnel_stats_t t;
-    uint64_t hash;
 
     pc_it_pattern_fill(up, n, 0, 11);
     pc_it_fx_proxy(f, "connect_10mib_each_way", allow_ports);
     c = pc_it_fx_client(f);
-    assert_int_equal(pc_it_client_send_str(c, connect_head(f, "127.0.0.1", pc_it_origin_port(o)),
-                                           PC_IT_TIMEOUT_MS),
-                     0);
-    expect_established(c);
+    assert_int_equal(
+        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
+                              PC_IT_TIMEOUT_MS),
+        0);
+    pc_it_fx_expect_established(c);
     pc_it_client_sink(c);
     /* The send runs the loop, so the download drains while the upload goes. */
     assert_int_equal(pc_it_client_send(c, up, n, 30000), 0);
-    assert_int_equal(pc_it_client_wait_sunk(c, n, 30000), 0);
-    assert_int_equal(pc_it_origin_wait_received(o, n, 30000), 0);
-    t = pc_it_origin_tunnel(o);
-    assert_int_equal(pc_it_client_sunk(c, &hash), n);
-    assert_true(hash == t.sent_hash);
-    assert_int_equal(t.received, n);
-    assert_true(t.recv_hash == pc_it_hash(PC_IT_HASH_INIT, up, n));
+    pc_it_fx_expect_tunnel_intact(c, o, up, n);
 }
 
 /* Samples the proxy's RSS every 250 ms for ms milliseconds; returns the peak. */
@@ -202,10 +172,11 @@ test_connect_slow_reader_memory_bounded(void **state)
         skip();
     }
     c = pc_it_fx_client(f);
-    assert_int_equal(pc_it_client_send_str(c, connect_head(f, "127.0.0.1", pc_it_origin_port(o)),
-                                           PC_IT_TIMEOUT_MS),
-                     0);
-    expect_established(c);
+    assert_int_equal(
+        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
+                              PC_IT_TIMEOUT_MS),
+        0);
+    pc_it_fx_expect_established(c);
     pc_it_client_sink(c);
     /* The client does not read for 3 s: its loop does not run. */
     peak = peak_rss_kib(p, 3000);
@@ -230,9 +201,10 @@ test_connect_port_not_allowed(void **state)
     /* The default ConnectPort is 443 only. */
     pc_it_fx_proxy(f, "connect_port_not_allowed", NULL);
     c = pc_it_fx_client(f);
-    assert_int_equal(pc_it_client_send_str(c, connect_head(f, "127.0.0.1", pc_it_origin_port(o)),
-                                           PC_IT_TIMEOUT_MS),
-                     0);
+    assert_int_equal(
+        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
+                              PC_IT_TIMEOUT_MS),
+        0);
     pc_it_fx_expect_error(f, c, 403);
     assert_int_equal(pc_it_origin_accepts(o), 0);
 }
@@ -247,9 +219,10 @@ test_connect_port_outside_configured_range(void **state)
     pc_it_fx_proxy(f, "connect_port_outside_configured_range",
                    "ConnectPort 443\nConnectPort 8000-8001");
     c = pc_it_fx_client(f);
-    assert_int_equal(pc_it_client_send_str(c, connect_head(f, "127.0.0.1", pc_it_origin_port(o)),
-                                           PC_IT_TIMEOUT_MS),
-                     0);
+    assert_int_equal(
+        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
+                              PC_IT_TIMEOUT_MS),
+        0);
     pc_it_fx_expect_error(f, c, 403);
     assert_int_equal(pc_it_origin_accepts(o), 0);
 }
@@ -264,8 +237,8 @@ test_connect_refused_is_502(void **state)
     assert_int_equal(pc_it_free_port("127.0.0.1", &port), 0);
     pc_it_fx_proxy(f, "connect_refused_is_502", allow_ports);
     c = pc_it_fx_client(f);
-    assert_int_equal(pc_it_client_send_str(c, connect_head(f, "127.0.0.1", port), PC_IT_TIMEOUT_MS),
-                     0);
+    assert_int_equal(
+        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", port), PC_IT_TIMEOUT_MS), 0);
     pc_it_fx_expect_error(f, c, 502);
 }
 
@@ -279,8 +252,8 @@ test_connect_connect_timeout_504(void **state)
 
     pc_it_fx_proxy(f, "connect_connect_timeout_504", "ConnectPort 1024-65535\nConnectTimeout 1");
     c = pc_it_fx_client(f);
-    assert_int_equal(pc_it_client_send_str(c, connect_head(f, "127.0.0.1", port), PC_IT_TIMEOUT_MS),
-                     0);
+    assert_int_equal(
+        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", port), PC_IT_TIMEOUT_MS), 0);
     pc_it_fx_expect_error(f, c, 504);
     assert_true(pc_it_now_ms() - start >= 800);
 }
@@ -303,10 +276,11 @@ test_connect_ipv6_literal(void **state)
     }
     pc_it_fx_proxy(f, "connect_ipv6_literal", allow_ports);
     c = pc_it_fx_client(f);
-    assert_int_equal(
-        pc_it_client_send_str(c, connect_head(f, "[::1]", pc_it_origin_port(o)), PC_IT_TIMEOUT_MS),
-        0);
-    expect_established(c);
+    assert_int_equal(pc_it_client_send_str(c,
+                                           pc_it_fx_connect_req(f, "[::1]", pc_it_origin_port(o)),
+                                           PC_IT_TIMEOUT_MS),
+                     0);
+    pc_it_fx_expect_established(c);
     assert_int_equal(pc_it_client_send_str(c, "six\n", PC_IT_TIMEOUT_MS), 0);
     expect_tunnel_bytes(c, "six\n", 4);
 }

@@ -24,26 +24,7 @@ static const char ok_response[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no
 static const char *
 write_conf(pc_it_fx_t *f, const char *name, const char *text)
 {
-    char *dir = pc_it_fx_defer(f, free, pc_it_test_dir(name));
-    char *path = pc_it_fx_strf(f, "%s/test.conf", dir);
-
-    assert_int_equal(pc_it_file_write(path, text, strlen(text)), 0);
-    return path;
-}
-
-/* Runs the binary with args (NULL-terminated, argv[0] ignored). */
-static pc_it_exit_t
-run_binary(pc_it_fx_t *f, const char *name, const char *const *args, char **out, char **err)
-{
-    pc_it_exit_t how;
-    int rc = pc_it_run(name, args, PC_IT_TIMEOUT_MS, &how, out, err);
-
-    pc_it_fx_defer(f, free, *out);
-    pc_it_fx_defer(f, free, *err);
-    if (rc != 0) {
-        fail_msg("running %s failed: %s", pc_it_proxy_binary(), uv_strerror(rc));
-    }
-    return how;
+    return pc_it_fx_write_file(f, name, "test.conf", text);
 }
 
 static void
@@ -69,7 +50,7 @@ test_lifecycle_check_good_config(void **state)
     const char *args[] = {"", "-t", "-c", path, NULL};
     char *out;
     char *err;
-    pc_it_exit_t how = run_binary(f, "lifecycle_check_good_config", args, &out, &err);
+    pc_it_exit_t how = pc_it_fx_run(f, "lifecycle_check_good_config", args, &out, &err);
 
     if (how.exit_status != 0 || how.term_signal != 0) {
         fail_msg("-t on a good config: status %lld signal %d, stderr: %s",
@@ -87,7 +68,7 @@ expect_check_fails(pc_it_fx_t *f, const char *name, const char *text, int line)
     const char *prefix = pc_it_fx_strf(f, "%s:%d: ", path, line);
     char *out;
     char *err;
-    pc_it_exit_t how = run_binary(f, name, args, &out, &err);
+    pc_it_exit_t how = pc_it_fx_run(f, name, args, &out, &err);
 
     assert_int_equal(how.term_signal, 0);
     assert_int_equal(how.exit_status, 1);
@@ -120,7 +101,7 @@ test_lifecycle_start_with_bad_config_fails(void **state)
     const char *prefix = pc_it_fx_strf(f, "%s:2: ", path);
     char *out;
     char *err;
-    pc_it_exit_t how = run_binary(f, "lifecycle_start_with_bad_config_fails", args, &out, &err);
+    pc_it_exit_t how = pc_it_fx_run(f, "lifecycle_start_with_bad_config_fails", args, &out, &err);
 
     assert_int_equal(how.term_signal, 0);
     assert_int_not_equal(how.exit_status, 0);
@@ -315,6 +296,7 @@ typedef struct {
     unsigned long long in;
     unsigned long long out;
     unsigned long long ms;
+    char decision[320];
 } log_line_t;
 
 /* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
@@ -360,48 +342,12 @@ parse_line(const char *line, log_line_t *l)
     char tail;
 
     memset(l, 0, sizeof(*l));
-    if (sscanf(line, "%63s %63s %15s %255s %d %llu %llu %llu%c", l->time, l->client, l->method,
-               l->target, &l->status, &l->in, &l->out, &l->ms, &tail)
-        != 8) {
+    if (sscanf(line, "%63s %63s %15s %255s %d %llu %llu %llu %319s%c", l->time, l->client,
+               l->method, l->target, &l->status, &l->in, &l->out, &l->ms, l->decision, &tail)
+        != 9) {
         fail_msg("malformed access log line \"%s\"", line);
     }
     expect_recent_utc(l->time);
-}
-
-/* Waits until the access log has n lines; returns them (freed at teardown). */
-static char **
-wait_log_lines(pc_it_fx_t *f, pc_it_proxy_t *p, size_t n)
-{
-    char *path = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "access.log"));
-    char **lines = pc_it_fx_defer(f, free, calloc(n + 1, sizeof(char *)));
-    uint64_t deadline = pc_it_now_ms() + 3000;
-    char *text = NULL;
-    size_t len;
-    size_t count = 0;
-    size_t i;
-
-    for (;;) {
-        free(text);
-        text = NULL;
-        count = 0;
-        if (pc_it_file_read(path, &text, &len) == 0) {
-            for (i = 0; i < len; i++) {
-                count += text[i] == '\n';
-            }
-        }
-        if (count >= n || pc_it_now_ms() >= deadline) {
-            break;
-        }
-        pc_it_sleep_ms(20);
-    }
-    pc_it_fx_defer(f, free, text);
-    if (count != n) {
-        fail_msg("access log has %zu lines, want %zu:\n%s", count, n, text ? text : "");
-    }
-    for (i = 0; i < n; i++) {
-        lines[i] = i == 0 ? strtok(text, "\n") : strtok(NULL, "\n");
-    }
-    return lines;
 }
 
 static void
@@ -418,7 +364,7 @@ test_lifecycle_access_log_get_line(void **state)
     log_line_t l;
 
     assert_int_equal(r->status, 200);
-    parse_line(wait_log_lines(f, p, 1)[0], &l);
+    parse_line(pc_it_fx_wait_log_lines(f, p, 1)[0], &l);
     assert_string_equal(l.client, pc_it_fx_strf(f, "127.0.0.1:%d", pc_it_client_local_port(c)));
     assert_string_equal(l.method, "GET");
     assert_string_equal(l.target, target);
@@ -426,6 +372,7 @@ test_lifecycle_access_log_get_line(void **state)
     assert_int_equal(l.in, strlen(req));
     assert_int_equal(l.out, r->raw_len);
     assert_true(l.ms < 5000);
+    assert_string_equal(l.decision, "-");
 }
 
 static void
@@ -450,7 +397,7 @@ test_lifecycle_access_log_line_per_transaction(void **state)
                                            PC_IT_TIMEOUT_MS),
                      0);
     pc_it_fx_expect_error(f, c, 403);
-    lines = wait_log_lines(f, p, 4);
+    lines = pc_it_fx_wait_log_lines(f, p, 4);
     for (i = 0; i < 3; i++) {
         parse_line(lines[i], &l);
         assert_string_equal(l.method, "GET");
@@ -461,6 +408,7 @@ test_lifecycle_access_log_line_per_transaction(void **state)
     assert_string_equal(l.method, "CONNECT");
     assert_string_equal(l.target, "127.0.0.1:1");
     assert_int_equal(l.status, 403);
+    assert_string_equal(l.decision, "port");
 }
 
 static void
@@ -490,7 +438,7 @@ test_lifecycle_access_log_connect_line(void **state)
     assert_int_equal(pc_it_client_wait_bytes(c, 39 + sizeof(data), PC_IT_TIMEOUT_MS), 0);
     assert_int_equal(pc_it_client_shutdown(c, PC_IT_TIMEOUT_MS), 0);
     assert_int_equal(pc_it_client_wait_close(c, PC_IT_TIMEOUT_MS), 0);
-    parse_line(wait_log_lines(f, p, 1)[0], &l);
+    parse_line(pc_it_fx_wait_log_lines(f, p, 1)[0], &l);
     assert_string_equal(l.method, "CONNECT");
     assert_string_equal(l.target, pc_it_fx_strf(f, "127.0.0.1:%d", pc_it_origin_port(o)));
     assert_int_equal(l.status, 200);
@@ -615,16 +563,16 @@ test_lifecycle_version_help_and_bad_option(void **state)
     char *err;
     pc_it_exit_t how;
 
-    how = run_binary(f, "lifecycle_version", version, &out, &err);
+    how = pc_it_fx_run(f, "lifecycle_version", version, &out, &err);
     assert_int_equal(how.exit_status, 0);
     assert_true(strncmp(out, "portcullis ", 11) == 0);
-    how = run_binary(f, "lifecycle_help", help, &out, &err);
+    how = pc_it_fx_run(f, "lifecycle_help", help, &out, &err);
     assert_int_equal(how.exit_status, 0);
     assert_non_null(strstr(out, "usage: portcullis [-c FILE] [-t] [-V] [-h]"));
-    how = run_binary(f, "lifecycle_bad_option", bad, &out, &err);
+    how = pc_it_fx_run(f, "lifecycle_bad_option", bad, &out, &err);
     assert_int_equal(how.exit_status, 2);
     assert_non_null(strstr(err, "'--frobnicate'"));
-    how = run_binary(f, "lifecycle_missing_argument", missing, &out, &err);
+    how = pc_it_fx_run(f, "lifecycle_missing_argument", missing, &out, &err);
     assert_int_equal(how.exit_status, 2);
 }
 
@@ -694,9 +642,9 @@ test_lifecycle_sigusr1_reopens_access_log(void **state)
     if (pc_it_sys_sigusr1() == 0) {
         skip();
     }
-    (void)wait_log_lines(f, p, 0); /* nothing logged yet */
+    (void)pc_it_fx_wait_log_lines(f, p, 0); /* nothing logged yet */
     assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
-    (void)wait_log_lines(f, p, 1);
+    (void)pc_it_fx_wait_log_lines(f, p, 1);
     pc_it_file_remove(rotated);
     assert_int_equal(rename(log, rotated), 0);
     assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sigusr1()), 0);
@@ -706,7 +654,7 @@ test_lifecycle_sigusr1_reopens_access_log(void **state)
     }
     free(text);
     assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
-    (void)wait_log_lines(f, p, 1); /* exactly one line in the new file */
+    (void)pc_it_fx_wait_log_lines(f, p, 1); /* exactly one line in the new file */
     assert_int_equal(pc_it_file_read(rotated, &text, &len), 0);
     assert_int_equal(len > 0 && text[len - 1] == '\n', 1);
     assert_null(memchr(text, '\n', len - 1)); /* and one in the old one */

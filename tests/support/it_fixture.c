@@ -248,6 +248,12 @@ pc_it_fx_expect_closed(pc_it_client_t *c)
 void
 pc_it_fx_expect_error(pc_it_fx_t *f, pc_it_client_t *c, int status)
 {
+    (void)pc_it_fx_expect_error_response(f, c, status);
+}
+
+pc_it_response_t *
+pc_it_fx_expect_error_response(pc_it_fx_t *f, pc_it_client_t *c, int status)
+{
     pc_it_response_t *r = pc_it_fx_exchange(f, c, NULL, false);
     const char *v;
     size_t vlen;
@@ -263,6 +269,7 @@ pc_it_fx_expect_error(pc_it_fx_t *f, pc_it_client_t *c, int status)
     assert_true(r->body_len > 0);
     pc_it_assert_field(r, "Connection", "close");
     pc_it_fx_expect_closed(c);
+    return r;
 }
 
 const char *
@@ -303,4 +310,257 @@ pc_it_assert_field(const pc_it_response_t *r, const char *name, const char *want
         fail_msg("response has no %s field", name);
     }
     pc_it_assert_bytes(name, v, vlen, want, strlen(want));
+}
+
+size_t
+pc_it_fx_stderr_mark(const pc_it_proxy_t *p)
+{
+    char *path = pc_it_proxy_path(p, "stderr.log");
+    char *text = NULL;
+    size_t len = 0;
+
+    if (pc_it_file_read(path, &text, &len) != 0) {
+        len = 0;
+    }
+    free(text);
+    free(path);
+    return len;
+}
+
+/* The line of text[from..len) holding needle and also, copied; or NULL. */
+static char *
+find_line(const char *text, size_t len, size_t from, const char *needle, const char *also)
+{
+    size_t start = from;
+    size_t end;
+    char *line;
+
+    while (start < len) {
+        for (end = start; end < len && text[end] != '\n'; end++) {
+        }
+        if (pc_it_contains(text + start, end - start, needle)
+            && (also == NULL || pc_it_contains(text + start, end - start, also))) {
+            line = pc_it_xmalloc(end - start + 1);
+            memcpy(line, text + start, end - start);
+            line[end - start] = '\0';
+            return line;
+        }
+        start = end + 1;
+    }
+    return NULL;
+}
+
+const char *
+pc_it_fx_wait_stderr_line(pc_it_fx_t *f, const pc_it_proxy_t *p, size_t from, const char *needle,
+                          const char *also)
+{
+    char *path = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "stderr.log"));
+    uint64_t deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
+    char *text = NULL;
+    char *line = NULL;
+    size_t len = 0;
+
+    for (;;) {
+        free(text);
+        text = NULL;
+        len = 0;
+        if (pc_it_file_read(path, &text, &len) == 0) {
+            line = find_line(text, len, from, needle, also);
+        }
+        if (line != NULL) {
+            free(text);
+            return pc_it_fx_defer(f, free, line);
+        }
+        if (pc_it_now_ms() >= deadline) {
+            break;
+        }
+        pc_it_sleep_ms(20);
+    }
+    pc_it_fx_defer(f, free, text);
+    fail_msg("the proxy never logged a line with \"%s\"%s%s%s; its stderr from byte %zu:\n%s",
+             needle, also != NULL ? " and \"" : "", also != NULL ? also : "",
+             also != NULL ? "\"" : "", from, text != NULL && from <= len ? text + from : "");
+    return NULL;
+}
+
+char **
+pc_it_fx_wait_log_lines(pc_it_fx_t *f, const pc_it_proxy_t *p, size_t n)
+{
+    char *path = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "access.log"));
+    char **lines = pc_it_fx_defer(f, free, pc_it_xmalloc((n + 1) * sizeof(char *)));
+    uint64_t deadline = pc_it_now_ms() + 3000;
+    char *text = NULL;
+    char *at;
+    size_t len;
+    size_t count = 0;
+    size_t i;
+
+    for (;;) {
+        free(text);
+        text = NULL;
+        count = 0;
+        if (pc_it_file_read(path, &text, &len) == 0) {
+            for (i = 0; i < len; i++) {
+                count += text[i] == '\n';
+            }
+        }
+        if (count >= n || pc_it_now_ms() >= deadline) {
+            break;
+        }
+        pc_it_sleep_ms(20);
+    }
+    pc_it_fx_defer(f, free, text);
+    if (count != n) {
+        fail_msg("access log has %zu lines, want %zu:\n%s", count, n, text != NULL ? text : "");
+    }
+    /* Every line ends with '\n' (count == n): cut the text there. */
+    at = text;
+    for (i = 0; i < n; i++) {
+        lines[i] = at;
+        at = strchr(at, '\n');
+        *at++ = '\0';
+    }
+    lines[n] = NULL;
+    return lines;
+}
+
+const char *
+pc_it_fx_write_file(pc_it_fx_t *f, const char *test, const char *file, const char *text)
+{
+    char *dir = pc_it_fx_defer(f, free, pc_it_test_dir(test));
+    char *path = pc_it_fx_strf(f, "%s/%s", dir, file);
+
+    if (pc_it_file_write(path, text, strlen(text)) != 0) {
+        fail_msg("cannot write %s", path);
+    }
+    return path;
+}
+
+/* The first line of a request, escaped, for messages (freed at teardown). */
+static const char *
+first_line(pc_it_fx_t *f, const char *req)
+{
+    const char *end = strstr(req, "\r\n");
+
+    return pc_it_fx_defer(f, free,
+                          pc_it_escape(req, end != NULL ? (size_t)(end - req) : strlen(req)));
+}
+
+void
+pc_it_fx_expect_200(pc_it_fx_t *f, const char *req, const char *body)
+{
+    pc_it_client_t *c = pc_it_fx_client(f);
+    pc_it_response_t *r = pc_it_fx_exchange(f, c, req, false);
+
+    if (r->status != 200 || r->body_len != strlen(body)
+        || memcmp(r->body, body, r->body_len) != 0) {
+        fail_msg("%s: want 200 with body \"%s\", got: %s", first_line(f, req), body,
+                 (char *)pc_it_fx_defer(f, free, pc_it_escape(r->raw, r->raw_len)));
+    }
+    pc_it_fx_close_client(f, c);
+}
+
+void
+pc_it_fx_expect_refused(pc_it_fx_t *f, const char *req, int status, const char *detail)
+{
+    pc_it_client_t *c = pc_it_fx_client(f);
+    char want[16];
+    const char *data;
+    const char *reason;
+    const char *eol;
+    const char *want_body;
+    pc_it_response_t *r;
+    size_t len;
+
+    (void)pc_it_client_send_str(c, req, PC_IT_TIMEOUT_MS);
+    /* "HTTP/1.1 NNN " first, so that a wrong answer names the request. */
+    snprintf(want, sizeof(want), "HTTP/1.1 %03d ", status);
+    (void)pc_it_client_wait_bytes(c, strlen(want), PC_IT_TIMEOUT_MS);
+    data = pc_it_client_data(c, &len);
+    if (len < strlen(want) || memcmp(data, want, strlen(want)) != 0) {
+        fail_msg("%s: want status %d, got %zu bytes: %s", first_line(f, req), status, len,
+                 (char *)pc_it_fx_defer(f, free, pc_it_escape(data, len)));
+    }
+    r = pc_it_fx_expect_error_response(f, c, status);
+    if (detail != NULL) {
+        reason = r->raw + strlen(want);
+        eol = strstr(reason, "\r\n");
+        assert_non_null(eol);
+        want_body = pc_it_fx_strf(f, "%d %.*s: %s\n", status, (int)(eol - reason), reason, detail);
+        if (r->body_len != strlen(want_body) || memcmp(r->body, want_body, r->body_len) != 0) {
+            pc_it_assert_bytes(first_line(f, req), r->body, r->body_len, want_body,
+                               strlen(want_body));
+        }
+    }
+    pc_it_fx_close_client(f, c);
+}
+
+const char *
+pc_it_fx_get_req(pc_it_fx_t *f, const char *host, int port)
+{
+    return pc_it_fx_strf(f, "GET http://%s:%d/ HTTP/1.1\r\nHost: h\r\n\r\n", host, port);
+}
+
+const char *
+pc_it_fx_connect_req(pc_it_fx_t *f, const char *host, int port)
+{
+    return pc_it_fx_strf(f, "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n", host, port, host,
+                         port);
+}
+
+void
+pc_it_fx_expect_established(pc_it_client_t *c)
+{
+    static const char established[] = "HTTP/1.1 200 Connection Established\r\n\r\n";
+    size_t len;
+    const char *data;
+    int rc = pc_it_client_wait_bytes(c, sizeof(established) - 1, PC_IT_TIMEOUT_MS);
+
+    data = pc_it_client_data(c, &len);
+    if (rc != 0) {
+        fail_msg("no CONNECT reply (%s), got %zu bytes", uv_err_name(rc), len);
+    }
+    pc_it_assert_bytes("CONNECT reply", data, sizeof(established) - 1, established,
+                       sizeof(established) - 1);
+    pc_it_client_consume(c, sizeof(established) - 1);
+}
+
+void
+pc_it_fx_expect_tunnel_intact(pc_it_client_t *c, pc_it_origin_t *o, const uint8_t *up, uint64_t n)
+{
+    pc_it_tunnel_stats_t stats;
+    uint64_t hash;
+
+    assert_int_equal(pc_it_client_wait_sunk(c, n, 30000), 0);
+    assert_int_equal(pc_it_origin_wait_received(o, n, 30000), 0);
+    stats = pc_it_origin_tunnel(o);
+    assert_int_equal(pc_it_client_sunk(c, &hash), n);
+    assert_true(hash == stats.sent_hash);
+    assert_int_equal(stats.received, n);
+    assert_true(stats.recv_hash == pc_it_hash(PC_IT_HASH_INIT, up, (size_t)n));
+}
+
+pc_it_exit_t
+pc_it_fx_run(pc_it_fx_t *f, const char *name, const char *const *args, char **out, char **err)
+{
+    pc_it_exit_t how;
+    int rc;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (err != NULL) {
+        *err = NULL;
+    }
+    rc = pc_it_run(name, args, PC_IT_TIMEOUT_MS, &how, out, err);
+    if (out != NULL) {
+        pc_it_fx_defer(f, free, *out);
+    }
+    if (err != NULL) {
+        pc_it_fx_defer(f, free, *err);
+    }
+    if (rc != 0) {
+        fail_msg("running %s failed: %s", pc_it_proxy_binary(), uv_strerror(rc));
+    }
+    return how;
 }

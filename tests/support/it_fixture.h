@@ -94,6 +94,12 @@ pc_it_response_t *pc_it_fx_exchange(pc_it_fx_t *f, pc_it_client_t *c, const char
  */
 void pc_it_fx_expect_error(pc_it_fx_t *f, pc_it_client_t *c, int status);
 
+/*
+ * pc_it_fx_expect_error() that also returns the response (freed at
+ * teardown), for tests that check the body text.
+ */
+pc_it_response_t *pc_it_fx_expect_error_response(pc_it_fx_t *f, pc_it_client_t *c, int status);
+
 /* Asserts that the peer closes the connection within the default timeout. */
 void pc_it_fx_expect_closed(pc_it_client_t *c);
 
@@ -106,6 +112,83 @@ void pc_it_assert_bytes(const char *what, const char *got, size_t glen, const ch
 
 /* Asserts that the response head has field name with exactly value want. */
 void pc_it_assert_field(const pc_it_response_t *r, const char *name, const char *want);
+
+/*
+ * The size of the proxy's stderr.log now: a mark to pass as `from` to
+ * pc_it_fx_wait_stderr_line(), so that only what is logged later counts.
+ */
+size_t pc_it_fx_stderr_mark(const pc_it_proxy_t *p);
+
+/*
+ * Waits (PC_IT_TIMEOUT_MS) until a line of the proxy's stderr at or after
+ * byte `from` contains needle and, unless also is NULL, also; returns a
+ * copy of that line without its newline (freed at teardown). Fails the test
+ * on time-out, printing the stderr.
+ */
+const char *pc_it_fx_wait_stderr_line(pc_it_fx_t *f, const pc_it_proxy_t *p, size_t from,
+                                      const char *needle, const char *also);
+
+/*
+ * Waits (3 s) until the proxy's access log has n lines and asserts that it
+ * has exactly n; returns them as n NUL-terminated strings plus a NULL
+ * (freed at teardown).
+ */
+char **pc_it_fx_wait_log_lines(pc_it_fx_t *f, const pc_it_proxy_t *p, size_t n);
+
+/*
+ * Writes text as <work>/<test>/<file> (the directory the proxy of test
+ * `test` uses); returns the path (freed at teardown).
+ */
+const char *pc_it_fx_write_file(pc_it_fx_t *f, const char *test, const char *file,
+                                const char *text);
+
+/*
+ * Sends req on a new connection to the fixture's proxy and asserts a 200
+ * response whose body is `body`; closes the connection.
+ */
+void pc_it_fx_expect_200(pc_it_fx_t *f, const char *req, const char *body);
+
+/*
+ * Sends req on a new connection (send errors ignored: the proxy may answer
+ * early) and asserts the proxy's own error `status` as
+ * pc_it_fx_expect_error() does; unless detail is NULL, the body must be
+ * exactly "<status> <reason>: <detail>\n" with the reason phrase of the
+ * status line. Failure messages name the request's first line.
+ */
+void pc_it_fx_expect_refused(pc_it_fx_t *f, const char *req, int status, const char *detail);
+
+/* "GET http://<host>:<port>/ HTTP/1.1" with "Host: h" (freed at teardown). */
+const char *pc_it_fx_get_req(pc_it_fx_t *f, const char *host, int port);
+
+/* "CONNECT <host>:<port> HTTP/1.1" with a matching Host field (freed at teardown). */
+const char *pc_it_fx_connect_req(pc_it_fx_t *f, const char *host, int port);
+
+/*
+ * Waits for the exact "HTTP/1.1 200 Connection Established\r\n\r\n" head
+ * and removes it from the client's buffer; fails the test naming the error
+ * if it does not arrive.
+ */
+void pc_it_fx_expect_established(pc_it_client_t *c);
+
+/*
+ * For a tunnel to origin o through which the client sent up[0..n) while
+ * sinking what came back (pc_it_client_sink): waits (30 s each) until the
+ * client has sunk n bytes and o has received n, then asserts that both
+ * directions arrived intact, by hash: the client got exactly what o sent
+ * and o got exactly up[0..n).
+ */
+void pc_it_fx_expect_tunnel_intact(pc_it_client_t *c, pc_it_origin_t *o, const uint8_t *up,
+                                   uint64_t n);
+
+/*
+ * Runs the binary once (see pc_it_run) with args (NULL-terminated, argv[0]
+ * ignored) in test `name`'s directory; unless out or err is NULL, it
+ * receives what the binary printed on stdout or stderr (freed at teardown).
+ * Fails the test if the binary cannot be run or times out; returns how it
+ * exited.
+ */
+pc_it_exit_t pc_it_fx_run(pc_it_fx_t *f, const char *name, const char *const *args, char **out,
+                          char **err);
 
 /* Skips the test unless sandbox.sh set up the private network namespace. */
 #define PC_IT_REQUIRE_SANDBOX()                                                         \

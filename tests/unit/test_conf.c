@@ -99,10 +99,13 @@ assert_defaults(const pc_conf_t *conf)
     assert_false(pc_portset_has(&conf->connect_ports, 80));
     assert_false(pc_portset_has(&conf->connect_ports, 442));
     assert_false(pc_portset_has(&conf->connect_ports, 444));
-    assert_null(conf->blocklist_files);
-    assert_int_equal(conf->num_blocklist_files, 0);
-    assert_non_null(conf->blocklist);
-    assert_int_equal(pc_filter_count(conf->blocklist), 0);
+    assert_null(conf->lists);
+    assert_int_equal(conf->num_lists, 0);
+    assert_non_null(conf->policy);
+    assert_int_equal(pc_policy_domain_count(conf->policy), 0);
+    assert_false(conf->default_deny);
+    assert_false(conf->deny_private);
+    assert_false(conf->policy_detail);
     assert_null(conf->access_log);
     assert_int_equal(conf->header_timeout_ms, 30000);
     assert_int_equal(conf->connect_timeout_ms, 10000);
@@ -252,19 +255,43 @@ test_conf_connect_ports(void **state)
 }
 
 static void
-test_conf_blocklist(void **state)
+test_conf_lists(void **state)
 {
     pc_conf_t *conf = parse_ok("Blocklist /etc/portcullis/ads.txt\n"
+                               "Allowlist /etc/portcullis/allow.txt\n"
                                "Blocklist \"C:\\Program Data\\lists\\malware list.txt\"\n"
                                "Blocklist /etc/portcullis/ads.txt\n");
 
-    assert_int_equal(conf->num_blocklist_files, 3);
-    assert_string_equal(conf->blocklist_files[0], "/etc/portcullis/ads.txt");
-    assert_string_equal(conf->blocklist_files[1], "C:\\Program Data\\lists\\malware list.txt");
-    assert_string_equal(conf->blocklist_files[2], "/etc/portcullis/ads.txt");
-    /* Only recorded: the filter exists and stays empty until conf_load fills it. */
-    assert_non_null(conf->blocklist);
-    assert_int_equal(pc_filter_count(conf->blocklist), 0);
+    (void)state;
+    assert_int_equal(conf->num_lists, 4);
+    assert_string_equal(conf->lists[0].path, "/etc/portcullis/ads.txt");
+    assert_int_equal(conf->lists[0].kind, PC_LIST_BLOCK);
+    assert_string_equal(conf->lists[1].path, "/etc/portcullis/allow.txt");
+    assert_int_equal(conf->lists[1].kind, PC_LIST_ALLOW);
+    assert_string_equal(conf->lists[2].path, "C:\\Program Data\\lists\\malware list.txt");
+    assert_int_equal(conf->lists[2].kind, PC_LIST_BLOCK);
+    assert_string_equal(conf->lists[3].path, "/etc/portcullis/ads.txt");
+    /* Only recorded: the policy exists and stays empty until conf_load fills it. */
+    assert_non_null(conf->policy);
+    assert_int_equal(pc_policy_domain_count(conf->policy), 0);
+    pc_conf_free(conf);
+}
+
+static void
+test_conf_policy_switches(void **state)
+{
+    pc_conf_t *conf = parse_ok("DefaultPolicy deny\nDenyPrivateDestinations yes\n"
+                               "PolicyDetail On\n");
+
+    (void)state;
+    assert_true(conf->default_deny);
+    assert_true(conf->deny_private);
+    assert_true(conf->policy_detail);
+    pc_conf_free(conf);
+    conf = parse_ok("DefaultPolicy ALLOW\nDenyPrivateDestinations off\nPolicyDetail false\n");
+    assert_false(conf->default_deny);
+    assert_false(conf->deny_private);
+    assert_false(conf->policy_detail);
     pc_conf_free(conf);
 }
 
@@ -416,8 +443,8 @@ test_conf_full_file(void **state)
     assert_true(pc_portset_has(&conf->connect_ports, 8443));
     assert_true(pc_portset_has(&conf->connect_ports, 8444));
     assert_false(pc_portset_has(&conf->connect_ports, 8445));
-    assert_int_equal(conf->num_blocklist_files, 1);
-    assert_string_equal(conf->blocklist_files[0], "/etc/portcullis/block list.txt");
+    assert_int_equal(conf->num_lists, 1);
+    assert_string_equal(conf->lists[0].path, "/etc/portcullis/block list.txt");
     assert_string_equal(conf->access_log, "stdout");
     assert_int_equal(conf->header_timeout_ms, 5000);
     assert_int_equal(conf->connect_timeout_ms, 6000);
@@ -498,6 +525,12 @@ test_conf_values_invalid(void **state)
         {"Allow 10.0.0.0/33", VALUE,
          AT(1) "Allow: '10.0.0.0/33' is not an address or CIDR block, e.g. 192.168.0.0/16 or "
                "fd00::/8"},
+        {"DefaultPolicy block", VALUE, AT(1) "DefaultPolicy: 'block' is not allow or deny"},
+        {"DefaultPolicy deny\nDefaultPolicy allow", SYNTAX,
+         AT(2) "DefaultPolicy: given twice (first on line 1)"},
+        {"# x\nDenyPrivateDestinations 1", VALUE,
+         AT(2) "DenyPrivateDestinations: '1' is not yes or no"},
+        {"PolicyDetail yesplease", VALUE, AT(1) "PolicyDetail: 'yesplease' is not yes or no"},
         {"Allow 10.0.0.0/8\nDeny example.com", VALUE,
          AT(2) "Deny: 'example.com' is not an address or CIDR block, e.g. 192.168.0.0/16 or "
                "fd00::/8"},
@@ -726,7 +759,8 @@ main(void)
         cmocka_unit_test(test_conf_listen_max),
         cmocka_unit_test(test_conf_acl),
         cmocka_unit_test(test_conf_connect_ports),
-        cmocka_unit_test(test_conf_blocklist),
+        cmocka_unit_test(test_conf_lists),
+        cmocka_unit_test(test_conf_policy_switches),
         cmocka_unit_test(test_conf_access_log),
         cmocka_unit_test(test_conf_numbers_valid),
         cmocka_unit_test(test_conf_log_level_and_via),

@@ -81,11 +81,16 @@ test_log_access_line_sanitised(void **state)
     rec.target = "";
     rec.status = 431;
     pc_access_log_write(log, &rec);
+    rec.status = 403;
+    rec.decision = "block:/etc/my lists/ads.txt:7\n";
+    pc_access_log_write(log, &rec);
     pc_access_log_close(log);
     text = read_all(path);
     assert_string_equal(text, "2000-02-29T00:00:00.000Z 127.0.0.1:5000 GET "
-                              "http://h/a?b??2000-01-01T00:00:00.000Z?forged?? 200 10 20 3\n"
-                              "2000-02-29T00:00:00.000Z 127.0.0.1:5000 - - 431 10 20 3\n");
+                              "http://h/a?b??2000-01-01T00:00:00.000Z?forged?? 200 10 20 3 -\n"
+                              "2000-02-29T00:00:00.000Z 127.0.0.1:5000 - - 431 10 20 3 -\n"
+                              "2000-02-29T00:00:00.000Z 127.0.0.1:5000 - - 403 10 20 3 "
+                              "block:/etc/my?lists/ads.txt:7?\n");
     free(text);
     remove(path);
 }
