@@ -3,6 +3,7 @@
 #   0. lint: clang-format 14 and the src/ platform-isolation check;
 #   1. gcc, -Werror, the whole ctest suite (unit + integration + curl);
 #   2. clang with ASan+UBSan, the whole suite again;
+#   2b. libFuzzer: every fuzz target for a short time (scripts/fuzz.sh);
 #   3. valgrind (memcheck) over every unit test and under the proxy in every
 #      integration test.
 # Exits non-zero if any step fails. Used by .ci/run and the GitHub Linux job.
@@ -42,6 +43,9 @@ step "tests (ASan+UBSan)"
 (cd build-san && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure -j"$JOBS") || status=1
+
+step "fuzz (libFuzzer, ASan+UBSan, ${PC_FUZZ_SECONDS:-20}s per target, on a copy of the corpus)"
+PC_FUZZ_SECONDS=${PC_FUZZ_SECONDS:-20} scripts/fuzz.sh || status=1
 
 step "tests (valgrind: every unit test, and the proxy in every integration test)"
 (cd build-ci && ctest --output-on-failure -j"$JOBS" -L valgrind) || status=1

@@ -1,0 +1,1 @@
+badexample.com:443
