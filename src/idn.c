@@ -18,12 +18,6 @@
  * far more than any name that can still fit once converted. */
 #define IDN_INPUT_MAX 1024
 
-bool
-pc_idn_available(void)
-{
-    return true;
-}
-
 int
 pc_idn_to_ascii(const char *s, size_t len, char *out, size_t cap, size_t *out_len)
 {
@@ -57,12 +51,6 @@ pc_idn_to_ascii(const char *s, size_t len, char *out, size_t cap, size_t *out_le
 }
 
 #else
-
-bool
-pc_idn_available(void)
-{
-    return false;
-}
 
 int
 pc_idn_to_ascii(const char *s, size_t len, char *out, size_t cap, size_t *out_len)

@@ -8,11 +8,7 @@
 #ifndef PC_IDN_H
 #define PC_IDN_H
 
-#include <stdbool.h>
 #include <stddef.h>
-
-/* True if this build can convert names (it was built with libidn2). */
-bool pc_idn_available(void);
 
 /*
  * Converts the UTF-8 name s[0..len) to ASCII into out (cap bytes, NUL
