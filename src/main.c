@@ -177,6 +177,7 @@ reload_done(uv_work_t *req, int status)
     } else {
         apply_reload(app, conf, app->reload_path);
     }
+    pc_platform_notify(PC_SERVICE_READY);
     if (app->reload_again) {
         app->reload_again = false;
         start_reload(app);
@@ -204,6 +205,7 @@ start_reload(pc_app_t *app)
         return;
     }
     app->reload_running = true;
+    pc_platform_notify(PC_SERVICE_RELOADING);
 }
 
 static void
@@ -236,6 +238,9 @@ on_event(pc_event_t ev, void *data)
         }
         app->stops++;
         PC_LOG(PC_LOGL_INFO, 0, app->stops == 1 ? "stopping" : "stopping now");
+        if (app->stops == 1) {
+            pc_platform_notify(PC_SERVICE_STOPPING);
+        }
         pc_server_stop(app->server, app->conf->shutdown_timeout_ms, on_server_done, app);
         if (app->events != NULL) {
             pc_platform_events_stop(app->events);
@@ -299,6 +304,8 @@ run(pc_app_t *app)
         if (err != 0) {
             pc_platform_events_stop(app->events);
             app->events = NULL;
+        } else {
+            pc_platform_notify(PC_SERVICE_READY);
         }
     }
     /* On failure this only runs the close callbacks of what was opened. */

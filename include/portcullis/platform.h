@@ -33,4 +33,20 @@ int pc_platform_events_start(uv_loop_t *loop, pc_event_cb cb, void *data,
 /* Stops delivery and closes the handles; frees itself once they are closed. */
 void pc_platform_events_stop(pc_platform_events_t *ev);
 
+/* What the service manager is told about the proxy's state. */
+typedef enum {
+    PC_SERVICE_READY,     /* listeners bound, serving (also after a reload ends) */
+    PC_SERVICE_RELOADING, /* a reload has started */
+    PC_SERVICE_STOPPING   /* shutdown has started */
+} pc_service_state_t;
+
+/*
+ * Tells the service manager about a state change; best effort, never
+ * blocks, errors are ignored. POSIX: the systemd notify protocol
+ * ("READY=1", "RELOADING=1" with MONOTONIC_USEC, "STOPPING=1") sent as one
+ * datagram to $NOTIFY_SOCKET when it is set (a path, or "@name" for an
+ * abstract socket); nothing otherwise. No libsystemd needed.
+ */
+void pc_platform_notify(pc_service_state_t state);
+
 #endif
