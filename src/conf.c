@@ -61,6 +61,7 @@ static int set_list(parse_t *p, const directive_t *d, const char *v, size_t len)
 static int set_default_policy(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_flag(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_access_log(parse_t *p, const directive_t *d, const char *v, size_t len);
+static int set_pid_file(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_seconds(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_log_level(parse_t *p, const directive_t *d, const char *v, size_t len);
@@ -77,6 +78,7 @@ static const directive_t directives[] = {
     {"DenyPrivateDestinations", set_flag, false, offsetof(pc_conf_t, deny_private), 0, 0},
     {"PolicyDetail", set_flag, false, offsetof(pc_conf_t, policy_detail), 0, 0},
     {"AccessLog", set_access_log, false, 0, 0, 0},
+    {"PidFile", set_pid_file, false, 0, 0, 0},
     {"HeaderTimeout", set_seconds, false, offsetof(pc_conf_t, header_timeout_ms), 1, 86400},
     {"ConnectTimeout", set_seconds, false, offsetof(pc_conf_t, connect_timeout_ms), 1, 86400},
     {"IdleTimeout", set_seconds, false, offsetof(pc_conf_t, idle_timeout_ms), 1, 86400},
@@ -433,6 +435,19 @@ set_access_log(parse_t *p, const directive_t *d, const char *v, size_t len)
 }
 
 static int
+set_pid_file(parse_t *p, const directive_t *d, const char *v, size_t len)
+{
+    char *path = dup_text(v, len);
+
+    if (path == NULL) {
+        return fail_nomem(p);
+    }
+    free(p->conf->pid_file);
+    p->conf->pid_file = path;
+    return 0;
+}
+
+static int
 set_seconds(parse_t *p, const directive_t *d, const char *v, size_t len)
 {
     uint64_t n = 0;
@@ -748,6 +763,8 @@ pc_conf_free(pc_conf_t *conf)
     conf->lists = NULL;
     free(conf->access_log);
     conf->access_log = NULL;
+    free(conf->pid_file);
+    conf->pid_file = NULL;
     free(conf->origin);
     conf->origin = NULL;
     free(conf);

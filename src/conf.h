@@ -58,6 +58,7 @@ typedef struct pc_conf_s {
     bool policy_detail;  /* PolicyDetail: 403 bodies name the rule's list and line */
 
     char *access_log; /* owned; NULL = off, "stdout", or a file path */
+    char *pid_file;   /* owned; PidFile, NULL = none */
 
     uint64_t header_timeout_ms;   /* HeaderTimeout, default 30 s */
     uint64_t connect_timeout_ms;  /* ConnectTimeout, default 10 s */

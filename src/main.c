@@ -10,6 +10,7 @@
 #include "portcullis/log.h"
 #include "portcullis/platform.h"
 #include "portcullis/version.h"
+#include "pidfile.h"
 #include "server.h"
 
 #include <stdbool.h>
@@ -22,6 +23,7 @@
 typedef struct {
     const char *conf_path; /* NULL: the default file if it exists, else built-in defaults */
     bool test_only;
+    bool daemon; /* --daemon */
 } pc_args_t;
 
 typedef struct {
@@ -31,6 +33,7 @@ typedef struct {
     pc_access_log_t *alog;        /* owned */
     pc_server_t *server;          /* owned until its done callback */
     pc_platform_events_t *events; /* owned until stopped */
+    char *pid_file;               /* owned: the pid file written at start, removed at exit */
     int stops;
 
     /* A reload loads on the thread pool and is applied on the loop. */
@@ -46,12 +49,13 @@ static void
 usage(FILE *out)
 {
     fprintf(out,
-            "usage: portcullis [-c FILE] [-t] [-V] [-h]\n"
-            "  -c FILE  configuration file (default: %s if it exists,\n"
-            "           otherwise the built-in defaults)\n"
-            "  -t       check the configuration and exit\n"
-            "  -V       print the version and exit\n"
-            "  -h       print this help and exit\n",
+            "usage: portcullis [-c FILE] [-t] [--daemon] [-V] [-h]\n"
+            "  -c FILE   configuration file (default: %s if it exists,\n"
+            "            otherwise the built-in defaults)\n"
+            "  -t        check the configuration and exit\n"
+            "  --daemon  run in the background; return once serving (POSIX)\n"
+            "  -V        print the version and exit\n"
+            "  -h        print this help and exit\n",
             PC_DEFAULT_CONF);
 }
 
@@ -66,6 +70,8 @@ parse_args(int argc, char **argv, pc_args_t *a)
             a->conf_path = argv[++i];
         } else if (strcmp(argv[i], "-t") == 0) {
             a->test_only = true;
+        } else if (strcmp(argv[i], "--daemon") == 0) {
+            a->daemon = true;
         } else if (strcmp(argv[i], "-V") == 0) {
             printf("portcullis %s\n", PC_VERSION_STRING);
             return 0;
@@ -281,32 +287,73 @@ load_config(pc_app_t *app)
     return -1;
 }
 
+/* Writes the PidFile, if one is configured; remembers it for removal at exit. */
+static int
+write_pid_file(pc_app_t *app)
+{
+    const char *path = app->conf->pid_file;
+    char msg[512];
+    int err;
+
+    if (path == NULL) {
+        return 0;
+    }
+    err = pc_pidfile_write(path, msg, sizeof(msg));
+    if (err != 0) {
+        PC_LOG(PC_LOGL_ERROR, 0, "%s", msg);
+        return err;
+    }
+    app->pid_file = malloc(strlen(path) + 1);
+    if (app->pid_file != NULL) {
+        strcpy(app->pid_file, path);
+    }
+    return 0;
+}
+
+/* Signals, listeners, pid file. Returns 0, or an error already logged. */
+static int
+start_serving(pc_app_t *app)
+{
+    /* Signals first: once "listening on" is logged, a stop request must
+     * already take the graceful path. */
+    int err = pc_platform_events_start(app->loop, on_event, app, &app->events);
+
+    if (err != 0) {
+        PC_LOG(PC_LOGL_ERROR, 0, "cannot install signal handlers: %s", pc_strerror(err));
+        return err;
+    }
+    err = pc_server_start(app->loop, app->conf, app->alog, &app->server);
+    if (err == 0) {
+        err = write_pid_file(app);
+        if (err != 0) {
+            pc_server_stop(app->server, 0, on_server_done, app);
+        }
+    }
+    if (err != 0) {
+        pc_platform_events_stop(app->events);
+        app->events = NULL;
+    }
+    return err;
+}
+
 static int
 run(pc_app_t *app)
 {
-    int err;
+    int err = 0;
 
     if (app->conf->access_log != NULL) {
         err = pc_access_log_open(app->conf->access_log, &app->alog);
         if (err != 0) {
             PC_LOG(PC_LOGL_ERROR, 0, "cannot open access log %s: %s", app->conf->access_log,
                    pc_strerror(err));
-            return 1;
         }
     }
-    /* Signals first: once "listening on" is logged, a stop request must
-     * already take the graceful path. */
-    err = pc_platform_events_start(app->loop, on_event, app, &app->events);
-    if (err != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "cannot install signal handlers: %s", pc_strerror(err));
-    } else {
-        err = pc_server_start(app->loop, app->conf, app->alog, &app->server);
-        if (err != 0) {
-            pc_platform_events_stop(app->events);
-            app->events = NULL;
-        } else {
-            pc_platform_notify(PC_SERVICE_READY);
-        }
+    if (err == 0) {
+        err = start_serving(app);
+    }
+    pc_platform_daemon_ready(err == 0);
+    if (err == 0) {
+        pc_platform_notify(PC_SERVICE_READY);
     }
     /* On failure this only runs the close callbacks of what was opened. */
     uv_run(app->loop, UV_RUN_DEFAULT);
@@ -329,6 +376,15 @@ main(int argc, char **argv)
     if (rc >= 0) {
         return rc;
     }
+    /* After the configuration is known good, before any libuv object exists. */
+    if (app.args.daemon) {
+        rc = pc_platform_daemonize();
+        if (rc != 0) {
+            fprintf(stderr, "portcullis: --daemon: %s\n", pc_strerror(rc));
+            pc_conf_unref(app.conf);
+            return 1;
+        }
+    }
     if (uv_loop_init(&loop) != 0) {
         fprintf(stderr, "portcullis: cannot create the event loop\n");
         return 1;
@@ -340,6 +396,10 @@ main(int argc, char **argv)
         rc = 1;
     }
     pc_access_log_close(app.alog);
+    if (app.pid_file != NULL) {
+        pc_pidfile_remove(app.pid_file);
+        free(app.pid_file);
+    }
     pc_conf_unref(app.conf);
     if (rc == 0) {
         PC_LOG(PC_LOGL_INFO, 0, "stopped");

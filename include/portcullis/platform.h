@@ -8,6 +8,8 @@
 #ifndef PC_PLATFORM_H
 #define PC_PLATFORM_H
 
+#include <stdbool.h>
+
 #include <uv.h>
 
 typedef enum {
@@ -48,5 +50,21 @@ typedef enum {
  * abstract socket); nothing otherwise. No libsystemd needed.
  */
 void pc_platform_notify(pc_service_state_t state);
+
+/*
+ * --daemon: detaches into the background. Call it before any libuv object
+ * exists (it forks). Returns 0 in the child, which continues in a new
+ * session with stdin and stdout on /dev/null (stderr, the error log, and
+ * the working directory are kept) and must call pc_platform_daemon_ready()
+ * once start-up is over. The parent never returns: it exits 0 when the
+ * child reports ready, and 1 when it reports failure or exits first (its
+ * own messages on the shared stderr say why). Returns a UV_E* code if the
+ * fork fails, or UV_ENOTSUP where there is no such mode (Windows: use the
+ * service).
+ */
+int pc_platform_daemonize(void);
+
+/* In a --daemon child, tells the waiting parent how start-up went; else nothing. */
+void pc_platform_daemon_ready(bool ok);
 
 #endif

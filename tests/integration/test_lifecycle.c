@@ -568,7 +568,7 @@ test_lifecycle_version_help_and_bad_option(void **state)
     assert_true(strncmp(out, "portcullis ", 11) == 0);
     how = pc_it_fx_run(f, "lifecycle_help", help, &out, &err);
     assert_int_equal(how.exit_status, 0);
-    assert_non_null(strstr(out, "usage: portcullis [-c FILE] [-t] [-V] [-h]"));
+    assert_non_null(strstr(out, "usage: portcullis [-c FILE] [-t] [--daemon] [-V] [-h]"));
     how = pc_it_fx_run(f, "lifecycle_bad_option", bad, &out, &err);
     assert_int_equal(how.exit_status, 2);
     assert_non_null(strstr(err, "'--frobnicate'"));

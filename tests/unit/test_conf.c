@@ -278,6 +278,21 @@ test_conf_lists(void **state)
 }
 
 static void
+test_conf_pid_file(void **state)
+{
+    pc_conf_t *conf = parse_ok("PidFile \"/run/port cullis.pid\"\n");
+
+    (void)state;
+    assert_string_equal(conf->pid_file, "/run/port cullis.pid");
+    pc_conf_free(conf);
+    conf = parse_ok("ViaName x\n");
+    assert_null(conf->pid_file);
+    pc_conf_free(conf);
+    expect_error("PidFile /a\nPidFile /b", PC_E_CONF_SYNTAX,
+                 ORIGIN ":2: PidFile: given twice (first on line 1)");
+}
+
+static void
 test_conf_policy_switches(void **state)
 {
     pc_conf_t *conf = parse_ok("DefaultPolicy deny\nDenyPrivateDestinations yes\n"
@@ -761,6 +776,7 @@ main(void)
         cmocka_unit_test(test_conf_connect_ports),
         cmocka_unit_test(test_conf_lists),
         cmocka_unit_test(test_conf_policy_switches),
+        cmocka_unit_test(test_conf_pid_file),
         cmocka_unit_test(test_conf_access_log),
         cmocka_unit_test(test_conf_numbers_valid),
         cmocka_unit_test(test_conf_log_level_and_via),
