@@ -49,7 +49,7 @@ struct directive_s {
     directive_fn set;  /* checks the value and stores it */
     bool repeatable;   /* may be given on several lines; the first replaces the default */
     size_t offset;     /* *Timeout: offsetof the uint64_t millisecond field; flags: offsetof
-                          the bool; lists: the pc_list_kind_t */
+                          the bool; strings: offsetof the char *; lists: the pc_list_kind_t */
     uint64_t min, max; /* numeric directives: accepted range */
 };
 
@@ -61,7 +61,7 @@ static int set_list(parse_t *p, const directive_t *d, const char *v, size_t len)
 static int set_default_policy(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_flag(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_access_log(parse_t *p, const directive_t *d, const char *v, size_t len);
-static int set_pid_file(parse_t *p, const directive_t *d, const char *v, size_t len);
+static int set_string(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_seconds(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_log_level(parse_t *p, const directive_t *d, const char *v, size_t len);
@@ -78,7 +78,9 @@ static const directive_t directives[] = {
     {"DenyPrivateDestinations", set_flag, false, offsetof(pc_conf_t, deny_private), 0, 0},
     {"PolicyDetail", set_flag, false, offsetof(pc_conf_t, policy_detail), 0, 0},
     {"AccessLog", set_access_log, false, 0, 0, 0},
-    {"PidFile", set_pid_file, false, 0, 0, 0},
+    {"PidFile", set_string, false, offsetof(pc_conf_t, pid_file), 0, 0},
+    {"User", set_string, false, offsetof(pc_conf_t, user), 0, 0},
+    {"Group", set_string, false, offsetof(pc_conf_t, group), 0, 0},
     {"HeaderTimeout", set_seconds, false, offsetof(pc_conf_t, header_timeout_ms), 1, 86400},
     {"ConnectTimeout", set_seconds, false, offsetof(pc_conf_t, connect_timeout_ms), 1, 86400},
     {"IdleTimeout", set_seconds, false, offsetof(pc_conf_t, idle_timeout_ms), 1, 86400},
@@ -434,16 +436,18 @@ set_access_log(parse_t *p, const directive_t *d, const char *v, size_t len)
     return 0;
 }
 
+/* A free-form value (a path, a user name) kept as text at d->offset. */
 static int
-set_pid_file(parse_t *p, const directive_t *d, const char *v, size_t len)
+set_string(parse_t *p, const directive_t *d, const char *v, size_t len)
 {
-    char *path = dup_text(v, len);
+    char **field = (char **)(void *)((char *)p->conf + d->offset);
+    char *text = dup_text(v, len);
 
-    if (path == NULL) {
+    if (text == NULL) {
         return fail_nomem(p);
     }
-    free(p->conf->pid_file);
-    p->conf->pid_file = path;
+    free(*field);
+    *field = text;
     return 0;
 }
 
@@ -765,6 +769,10 @@ pc_conf_free(pc_conf_t *conf)
     conf->access_log = NULL;
     free(conf->pid_file);
     conf->pid_file = NULL;
+    free(conf->user);
+    conf->user = NULL;
+    free(conf->group);
+    conf->group = NULL;
     free(conf->origin);
     conf->origin = NULL;
     free(conf);

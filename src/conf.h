@@ -59,6 +59,8 @@ typedef struct pc_conf_s {
 
     char *access_log; /* owned; NULL = off, "stdout", or a file path */
     char *pid_file;   /* owned; PidFile, NULL = none */
+    char *user;       /* owned; User (drop root to it), NULL = none */
+    char *group;      /* owned; Group, NULL = the user's own */
 
     uint64_t header_timeout_ms;   /* HeaderTimeout, default 30 s */
     uint64_t connect_timeout_ms;  /* ConnectTimeout, default 10 s */

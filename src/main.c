@@ -310,7 +310,31 @@ write_pid_file(pc_app_t *app)
     return 0;
 }
 
-/* Signals, listeners, pid file. Returns 0, or an error already logged. */
+/* User/Group: after the bind and the pid file, for good. */
+static int
+drop_privileges(pc_app_t *app)
+{
+    const pc_conf_t *conf = app->conf;
+    char msg[256];
+    int err;
+
+    if (conf->user == NULL) {
+        if (conf->group != NULL) {
+            PC_LOG(PC_LOGL_ERROR, 0, "Group %s needs a User", conf->group);
+            return UV_EINVAL;
+        }
+        return 0;
+    }
+    err = pc_platform_drop_privileges(conf->user, conf->group, msg, sizeof(msg));
+    if (err != 0) {
+        PC_LOG(PC_LOGL_ERROR, 0, "%s", msg);
+        return err;
+    }
+    PC_LOG(PC_LOGL_INFO, 0, "running as user %s", conf->user);
+    return 0;
+}
+
+/* Signals, listeners, pid file, privilege drop. Returns 0, or an error already logged. */
 static int
 start_serving(pc_app_t *app)
 {
@@ -325,6 +349,9 @@ start_serving(pc_app_t *app)
     err = pc_server_start(app->loop, app->conf, app->alog, &app->server);
     if (err == 0) {
         err = write_pid_file(app);
+        if (err == 0) {
+            err = drop_privileges(app);
+        }
         if (err != 0) {
             pc_server_stop(app->server, 0, on_server_done, app);
         }

@@ -67,4 +67,15 @@ int pc_platform_daemonize(void);
 /* In a --daemon child, tells the waiting parent how start-up went; else nothing. */
 void pc_platform_daemon_ready(bool ok);
 
+/*
+ * User/Group: drops root privileges for good once the listeners are bound
+ * and the pid file is written. group may be NULL (the user's own group).
+ * Order: setgid, initgroups, setuid; then verified (real and effective ids,
+ * and root cannot be regained). Running as that user already is fine; any
+ * other non-root start with a User is an error. Returns 0, or an error with
+ * the reason in err ("unknown user 'x'", ...): the caller must not go on.
+ * Windows: UV_ENOTSUP (the service runs under its own account).
+ */
+int pc_platform_drop_privileges(const char *user, const char *group, char *err, size_t err_cap);
+
 #endif

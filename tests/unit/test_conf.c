@@ -278,16 +278,22 @@ test_conf_lists(void **state)
 }
 
 static void
-test_conf_pid_file(void **state)
+test_conf_pid_file_user_group(void **state)
 {
-    pc_conf_t *conf = parse_ok("PidFile \"/run/port cullis.pid\"\n");
+    pc_conf_t *conf = parse_ok("PidFile \"/run/port cullis.pid\"\nUser portcullis\nGroup proxy\n");
 
     (void)state;
     assert_string_equal(conf->pid_file, "/run/port cullis.pid");
+    assert_string_equal(conf->user, "portcullis");
+    assert_string_equal(conf->group, "proxy");
     pc_conf_free(conf);
     conf = parse_ok("ViaName x\n");
     assert_null(conf->pid_file);
+    assert_null(conf->user);
+    assert_null(conf->group);
     pc_conf_free(conf);
+    expect_error("User a\nUser b", PC_E_CONF_SYNTAX,
+                 ORIGIN ":2: User: given twice (first on line 1)");
     expect_error("PidFile /a\nPidFile /b", PC_E_CONF_SYNTAX,
                  ORIGIN ":2: PidFile: given twice (first on line 1)");
 }
@@ -776,7 +782,7 @@ main(void)
         cmocka_unit_test(test_conf_connect_ports),
         cmocka_unit_test(test_conf_lists),
         cmocka_unit_test(test_conf_policy_switches),
-        cmocka_unit_test(test_conf_pid_file),
+        cmocka_unit_test(test_conf_pid_file_user_group),
         cmocka_unit_test(test_conf_access_log),
         cmocka_unit_test(test_conf_numbers_valid),
         cmocka_unit_test(test_conf_log_level_and_via),
