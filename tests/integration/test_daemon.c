@@ -26,16 +26,23 @@ test_path(pc_it_fx_t *f, const char *name, const char *file)
     return pc_it_fx_strf(f, "%s/%s", dir, file);
 }
 
-/* The pid in the file, or fails the test. */
+/*
+ * The pid in the file, or fails the test. The file appears just after the
+ * "listening on" line, so it is waited for.
+ */
 static int
 read_pid(const char *path)
 {
+    uint64_t deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
     char *text = NULL;
     size_t len = 0;
     char *end = NULL;
     long pid;
 
-    assert_int_equal(pc_it_file_read(path, &text, &len), 0);
+    while (pc_it_file_read(path, &text, &len) != 0 && pc_it_now_ms() < deadline) {
+        pc_it_sleep_ms(20);
+    }
+    assert_non_null(text);
     pid = strtol(text, &end, 10);
     if (pid <= 0 || end == NULL || strcmp(end, "\n") != 0) {
         fail_msg("pid file holds \"%s\"", text);

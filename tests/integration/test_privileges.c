@@ -82,9 +82,8 @@ test_privileges_drop_to_nobody(void **state)
     o = pc_it_fx_http_origin(f, ok_response);
     pid_path = pc_it_fx_strf(f, "%s/p.pid", (char *)pc_it_fx_defer(f, free, pc_it_test_dir(name)));
     p = pc_it_fx_proxy(f, name, pc_it_fx_strf(f, "User nobody\nPidFile %s", pid_path));
-    /* The pid file was written as root, before the drop. */
-    assert_int_equal(stat(pid_path, &st), 0);
-    assert_int_equal(st.st_uid, 0);
+    /* Answered requests mean start-up (pid file, drop) is over: the loop
+     * only runs after it. */
     c = pc_it_fx_client(f);
     assert_int_equal(
         pc_it_fx_exchange(f, c,
@@ -93,6 +92,9 @@ test_privileges_drop_to_nobody(void **state)
                           false)
             ->status,
         200);
+    /* The pid file was written as root, before the drop. */
+    assert_int_equal(stat(pid_path, &st), 0);
+    assert_int_equal(st.st_uid, 0);
     expect_ids(f, pc_it_proxy_pid(p), "\nUid:", (unsigned long)pw->pw_uid);
     expect_ids(f, pc_it_proxy_pid(p), "\nGid:", (unsigned long)pw->pw_gid);
     expect_no_root_group(f, pc_it_proxy_pid(p));
