@@ -126,10 +126,7 @@ test_daemon_returns_once_serving(void **state)
         0);
     pc_it_fx_defer(f, close_client, c);
     assert_int_equal(
-        pc_it_fx_exchange(f, c,
-                          pc_it_fx_strf(f, "GET http://127.0.0.1:%d/ HTTP/1.1\r\nHost: h\r\n\r\n",
-                                        pc_it_origin_port(o)),
-                          false)
+        pc_it_fx_exchange(f, c, pc_it_fx_get_req(f, "127.0.0.1", pc_it_origin_port(o)), false)
             ->status,
         200);
     assert_int_equal(kill(pid, SIGTERM), 0);

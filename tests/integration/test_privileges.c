@@ -74,7 +74,6 @@ test_privileges_drop_to_nobody(void **state)
     const char *pid_path;
     pc_it_proxy_t *p;
     struct stat st;
-    pc_it_client_t *c;
 
     if (geteuid() != 0 || pw == NULL) {
         skip(); /* the drop needs root, and a nobody to drop to */
@@ -84,14 +83,7 @@ test_privileges_drop_to_nobody(void **state)
     p = pc_it_fx_proxy(f, name, pc_it_fx_strf(f, "User nobody\nPidFile %s", pid_path));
     /* Answered requests mean start-up (pid file, drop) is over: the loop
      * only runs after it. */
-    c = pc_it_fx_client(f);
-    assert_int_equal(
-        pc_it_fx_exchange(f, c,
-                          pc_it_fx_strf(f, "GET http://127.0.0.1:%d/ HTTP/1.1\r\nHost: h\r\n\r\n",
-                                        pc_it_origin_port(o)),
-                          false)
-            ->status,
-        200);
+    pc_it_fx_expect_200(f, pc_it_fx_get_req(f, "127.0.0.1", pc_it_origin_port(o)), "ok");
     /* The pid file was written as root, before the drop. */
     assert_int_equal(stat(pid_path, &st), 0);
     assert_int_equal(st.st_uid, 0);
