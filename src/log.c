@@ -116,7 +116,7 @@ pc_access_log_open(const char *where, pc_access_log_t **out)
         log->is_stdout = 1;
     } else {
         log->path = malloc(strlen(where) + 1);
-        log->fp = log->path != NULL ? fopen(where, "a") : NULL;
+        log->fp = log->path != NULL ? fopen(where, "ab") : NULL;
         if (log->fp == NULL) {
             int err = log->path != NULL ? uv_translate_sys_error(errno) : UV_ENOMEM;
             free(log->path);
@@ -153,7 +153,7 @@ pc_access_log_reopen(pc_access_log_t *log)
     if (log->is_stdout) {
         return 0;
     }
-    fp = fopen(log->path, "a");
+    fp = fopen(log->path, "ab");
     if (fp == NULL) {
         return uv_translate_sys_error(errno); /* keep writing to the old file */
     }
