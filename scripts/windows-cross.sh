@@ -11,7 +11,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-PREFIX=${PREFIX:-/opt/portcullis-mingw}
+PREFIX=${PREFIX:-$(pwd)/build-mingw-deps}
 export PREFIX
 
 missing=""

@@ -1,13 +1,13 @@
 #!/bin/sh
 # mingw-deps.sh: libuv and cmocka for x86_64-w64-mingw32, built from Debian's
 # own source packages (so the versions and patches are Debian's) and
-# installed into PREFIX (default /opt/portcullis-mingw). Run as root: it
+# installed into PREFIX (default build-mingw-deps/ in the repository). Run as root: it
 # enables deb-src for the configured mirror when needed. A second run finds
 # the stamp files and does nothing.
 set -eu
 cd "$(dirname "$0")/../.."
-PREFIX=${PREFIX:-/opt/portcullis-mingw}
-WORK=${WORK:-/var/tmp/portcullis-mingw-src}
+PREFIX=${PREFIX:-$(pwd)/build-mingw-deps}
+WORK=${WORK:-$(pwd)/build-mingw-src}
 TOOLCHAIN=$(pwd)/cmake/mingw-w64-x86_64.cmake
 
 have_source() {
