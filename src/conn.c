@@ -134,8 +134,11 @@ log_txn(pc_conn_t *c)
     if (!c->txn_active) {
         return;
     }
-    pc__gate_decision(c, decision, sizeof(decision));
     c->txn_active = false;
+    if (c->alog == NULL) {
+        return; /* AccessLog off: nothing to format */
+    }
+    pc__gate_decision(c, decision, sizeof(decision));
     rec.start_ms = c->start_wall_ms;
     rec.client = c->peer;
     rec.method = c->method;

@@ -59,9 +59,11 @@ refuse(pc_conn_t *c)
 {
     char detail[PATH_QUOTE_MAX + 64], decision[PATH_QUOTE_MAX + 64];
 
-    pc__gate_decision(c, decision, sizeof(decision));
-    PC_LOG(PC_LOGL_INFO, c->id, "%s: blocked %s %s:%u (%s)", c->peer, c->method, c->target.host,
-           (unsigned)c->target.port, decision);
+    if (PC_LOGL_INFO <= pc_log_get_level()) {
+        pc__gate_decision(c, decision, sizeof(decision));
+        pc_log(PC_LOGL_INFO, c->id, "%s: blocked %s %s:%u (%s)", c->peer, c->method, c->target.host,
+               (unsigned)c->target.port, decision);
+    }
     refusal_detail(c, &c->verdict, detail, sizeof(detail));
     pc__conn_reply_error(c, 403, detail);
 }
