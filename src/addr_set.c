@@ -78,28 +78,32 @@ hash_key(int family, unsigned prefix, const uint8_t *bytes)
     return pc_hash_finish(h);
 }
 
+typedef struct {
+    int family;
+    unsigned prefix;
+    const uint8_t *bytes;
+} block_key_t;
+
+static bool
+entry_is(const void *owner, uint32_t ref, const void *key)
+{
+    const entry_t *e = &((const pc_addr_set_t *)owner)->entries[ref - 1];
+    const block_key_t *k = key;
+
+    return e->family == k->family && e->prefix == k->prefix
+           && memcmp(e->bytes, k->bytes, family_bytes(k->family)) == 0;
+}
+
 /* Returns the slot holding the key, or the empty slot where it would go. */
 static pc_slot_t *
 find_slot(const pc_addr_set_t *s, int family, unsigned prefix, const uint8_t *bytes, uint32_t h)
 {
-    size_t i = pc_slot_first(&s->index, h);
+    block_key_t k;
 
-    for (;;) {
-        pc_slot_t *slot = &s->index.slots[i];
-
-        if (slot->ref == 0) {
-            return slot;
-        }
-        if (slot->hash == h) {
-            const entry_t *e = &s->entries[slot->ref - 1];
-
-            if (e->family == family && e->prefix == prefix
-                && memcmp(e->bytes, bytes, family_bytes(family)) == 0) {
-                return slot;
-            }
-        }
-        i = pc_slot_next(&s->index, i);
-    }
+    k.family = family;
+    k.prefix = prefix;
+    k.bytes = bytes;
+    return pc_slot_find(&s->index, h, entry_is, s, &k);
 }
 
 int

@@ -54,27 +54,29 @@ hash_name(const char *s, size_t len)
     return pc_hash_finish(h);
 }
 
+typedef struct {
+    const char *name;
+    size_t len;
+} name_key_t;
+
+static bool
+entry_is(const void *owner, uint32_t ref, const void *key)
+{
+    const uint8_t *e = ((const pc_domain_set_t *)owner)->arena + ref;
+    const name_key_t *k = key;
+
+    return e[E_LEN] == k->len && memcmp(e + E_NAME, k->name, k->len) == 0;
+}
+
 /* Returns the slot holding name, or the empty slot where it would go. */
 static pc_slot_t *
 find_slot(const pc_domain_set_t *s, const char *name, size_t len, uint32_t h)
 {
-    size_t i = pc_slot_first(&s->index, h);
+    name_key_t k;
 
-    for (;;) {
-        pc_slot_t *slot = &s->index.slots[i];
-
-        if (slot->ref == 0) {
-            return slot;
-        }
-        if (slot->hash == h) {
-            const uint8_t *e = s->arena + slot->ref;
-
-            if (e[E_LEN] == len && memcmp(e + E_NAME, name, len) == 0) {
-                return slot;
-            }
-        }
-        i = pc_slot_next(&s->index, i);
-    }
+    k.name = name;
+    k.len = len;
+    return pc_slot_find(&s->index, h, entry_is, s, &k);
 }
 
 int

@@ -6,12 +6,13 @@
  * probes that miss are rejected without touching the entry. Linear probing
  * over a power-of-two table kept at most half full: lookups at run time are
  * mostly misses, and misses are what a fuller table makes slow. The owner
- * compares keys itself (pc_slot_first / pc_slot_next walk the probe
- * sequence); this module only grows the table and mixes hashes.
+ * compares keys (pc_slot_find calls it back only on a full-hash match);
+ * this module walks the probes, grows the table and mixes hashes.
  */
 #ifndef PC_SLOT_TABLE_H
 #define PC_SLOT_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,22 @@ static inline size_t
 pc_slot_next(const pc_slot_table_t *t, size_t i)
 {
     return (i + 1) & (t->cap - 1);
+}
+
+/* True if the entry ref holds the key (the owner's comparison). */
+typedef bool (*pc_slot_eq_fn)(const void *owner, uint32_t ref, const void *key);
+
+/* The slot holding key, or the empty slot where it would go (cap > 0). */
+static inline pc_slot_t *
+pc_slot_find(const pc_slot_table_t *t, uint32_t hash, pc_slot_eq_fn eq, const void *owner,
+             const void *key)
+{
+    size_t i = pc_slot_first(t, hash);
+
+    while (t->slots[i].ref != 0 && !(t->slots[i].hash == hash && eq(owner, t->slots[i].ref, key))) {
+        i = pc_slot_next(t, i);
+    }
+    return &t->slots[i];
 }
 
 /*
