@@ -46,6 +46,55 @@ expect_tunnel_bytes(pc_it_client_t *c, const char *want, size_t n)
     pc_it_client_consume(c, n);
 }
 
+/* Sends a CONNECT for host:port on c. */
+static void
+send_connect(pc_it_fx_t *f, pc_it_client_t *c, const char *host, int port)
+{
+    assert_int_equal(
+        pc_it_client_send_str(c, pc_it_fx_connect_req(f, host, port), PC_IT_TIMEOUT_MS), 0);
+}
+
+/* Starts the proxy, opens a client and sends it a CONNECT for host:port. */
+static pc_it_client_t *
+open_connect(pc_it_fx_t *f, const char *name, const char *conf, const char *host, int port)
+{
+    pc_it_client_t *c;
+
+    pc_it_fx_proxy(f, name, conf);
+    c = pc_it_fx_client(f);
+    send_connect(f, c, host, port);
+    return c;
+}
+
+/* open_connect() that also expects the "200 Connection Established" head. */
+static pc_it_client_t *
+open_tunnel(pc_it_fx_t *f, const char *name, const char *conf, const char *host, int port)
+{
+    pc_it_client_t *c = open_connect(f, name, conf, host, port);
+
+    pc_it_fx_expect_established(c);
+    return c;
+}
+
+/* Sends s into an echoing tunnel and expects it back. */
+static void
+expect_echo(pc_it_client_t *c, const char *s)
+{
+    assert_int_equal(pc_it_client_send_str(c, s, PC_IT_TIMEOUT_MS), 0);
+    expect_tunnel_bytes(c, s, strlen(s));
+}
+
+/* A CONNECT to an origin on a port that conf does not allow: 403, origin untouched. */
+static void
+expect_port_refused(pc_it_fx_t *f, const char *name, const char *conf)
+{
+    pc_it_origin_t *o = tunnel_origin(f, true, 0, false);
+    pc_it_client_t *c = open_connect(f, name, conf, "127.0.0.1", pc_it_origin_port(o));
+
+    pc_it_fx_expect_error(f, c, 403);
+    assert_int_equal(pc_it_origin_accepts(o), 0);
+}
+
 static void
 test_connect_established_and_echo(void **state)
 {
@@ -53,17 +102,10 @@ test_connect_established_and_echo(void **state)
     pc_it_origin_t *o = tunnel_origin(f, true, 0, false);
     pc_it_client_t *c;
 
-    pc_it_fx_proxy(f, "connect_established_and_echo", allow_ports);
-    c = pc_it_fx_client(f);
-    assert_int_equal(
-        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
-                              PC_IT_TIMEOUT_MS),
-        0);
-    pc_it_fx_expect_established(c);
-    assert_int_equal(pc_it_client_send_str(c, "ping\n", PC_IT_TIMEOUT_MS), 0);
-    expect_tunnel_bytes(c, "ping\n", 5);
-    assert_int_equal(pc_it_client_send_str(c, "GET / HTTP/1.1\r\n\r\n", PC_IT_TIMEOUT_MS), 0);
-    expect_tunnel_bytes(c, "GET / HTTP/1.1\r\n\r\n", 18);
+    c = open_tunnel(f, "connect_established_and_echo", allow_ports, "127.0.0.1",
+                    pc_it_origin_port(o));
+    expect_echo(c, "ping\n");
+    expect_echo(c, "GET / HTTP/1.1\r\n\r\n");
     assert_int_equal(pc_it_origin_accepts(o), 1);
 }
 
@@ -96,13 +138,7 @@ test_connect_half_close(void **state)
     uint8_t data[1000];
     const char *report;
 
-    pc_it_fx_proxy(f, "connect_half_close", allow_ports);
-    c = pc_it_fx_client(f);
-    assert_int_equal(
-        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
-                              PC_IT_TIMEOUT_MS),
-        0);
-    pc_it_fx_expect_established(c);
+    c = open_tunnel(f, "connect_half_close", allow_ports, "127.0.0.1", pc_it_origin_port(o));
     pc_it_pattern_fill(data, sizeof(data), 0, 3);
     assert_int_equal(pc_it_client_send(c, data, sizeof(data), PC_IT_TIMEOUT_MS), 0);
     /* The origin sees EOF only through the proxy's half-close, then answers. */
@@ -124,13 +160,7 @@ test_connect_10mib_each_way(void **state)
     pc_it_client_t *c;
 
     pc_it_pattern_fill(up, n, 0, 11);
-    pc_it_fx_proxy(f, "connect_10mib_each_way", allow_ports);
-    c = pc_it_fx_client(f);
-    assert_int_equal(
-        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
-                              PC_IT_TIMEOUT_MS),
-        0);
-    pc_it_fx_expect_established(c);
+    c = open_tunnel(f, "connect_10mib_each_way", allow_ports, "127.0.0.1", pc_it_origin_port(o));
     pc_it_client_sink(c);
     /* The send runs the loop, so the download drains while the upload goes. */
     assert_int_equal(pc_it_client_send(c, up, n, 30000), 0);
@@ -172,10 +202,7 @@ test_connect_slow_reader_memory_bounded(void **state)
         skip();
     }
     c = pc_it_fx_client(f);
-    assert_int_equal(
-        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
-                              PC_IT_TIMEOUT_MS),
-        0);
+    send_connect(f, c, "127.0.0.1", pc_it_origin_port(o));
     pc_it_fx_expect_established(c);
     pc_it_client_sink(c);
     /* The client does not read for 3 s: its loop does not run. */
@@ -191,40 +218,18 @@ test_connect_slow_reader_memory_bounded(void **state)
     assert_true(hash == pc_it_origin_tunnel(o).sent_hash);
 }
 
+/* The default ConnectPort is 443 only. */
 static void
 test_connect_port_not_allowed(void **state)
 {
-    pc_it_fx_t *f = *state;
-    pc_it_origin_t *o = tunnel_origin(f, true, 0, false);
-    pc_it_client_t *c;
-
-    /* The default ConnectPort is 443 only. */
-    pc_it_fx_proxy(f, "connect_port_not_allowed", NULL);
-    c = pc_it_fx_client(f);
-    assert_int_equal(
-        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
-                              PC_IT_TIMEOUT_MS),
-        0);
-    pc_it_fx_expect_error(f, c, 403);
-    assert_int_equal(pc_it_origin_accepts(o), 0);
+    expect_port_refused(*state, "connect_port_not_allowed", NULL);
 }
 
 static void
 test_connect_port_outside_configured_range(void **state)
 {
-    pc_it_fx_t *f = *state;
-    pc_it_origin_t *o = tunnel_origin(f, true, 0, false);
-    pc_it_client_t *c;
-
-    pc_it_fx_proxy(f, "connect_port_outside_configured_range",
-                   "ConnectPort 443\nConnectPort 8000-8001");
-    c = pc_it_fx_client(f);
-    assert_int_equal(
-        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", pc_it_origin_port(o)),
-                              PC_IT_TIMEOUT_MS),
-        0);
-    pc_it_fx_expect_error(f, c, 403);
-    assert_int_equal(pc_it_origin_accepts(o), 0);
+    expect_port_refused(*state, "connect_port_outside_configured_range",
+                        "ConnectPort 443\nConnectPort 8000-8001");
 }
 
 static void
@@ -235,10 +240,7 @@ test_connect_refused_is_502(void **state)
     int port;
 
     assert_int_equal(pc_it_free_port("127.0.0.1", &port), 0);
-    pc_it_fx_proxy(f, "connect_refused_is_502", allow_ports);
-    c = pc_it_fx_client(f);
-    assert_int_equal(
-        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", port), PC_IT_TIMEOUT_MS), 0);
+    c = open_connect(f, "connect_refused_is_502", allow_ports, "127.0.0.1", port);
     pc_it_fx_expect_error(f, c, 502);
 }
 
@@ -250,10 +252,8 @@ test_connect_connect_timeout_504(void **state)
     pc_it_client_t *c;
     uint64_t start = pc_it_now_ms();
 
-    pc_it_fx_proxy(f, "connect_connect_timeout_504", "ConnectPort 1024-65535\nConnectTimeout 1");
-    c = pc_it_fx_client(f);
-    assert_int_equal(
-        pc_it_client_send_str(c, pc_it_fx_connect_req(f, "127.0.0.1", port), PC_IT_TIMEOUT_MS), 0);
+    c = open_connect(f, "connect_connect_timeout_504", "ConnectPort 1024-65535\nConnectTimeout 1",
+                     "127.0.0.1", port);
     pc_it_fx_expect_error(f, c, 504);
     assert_true(pc_it_now_ms() - start >= 800);
 }
@@ -274,15 +274,8 @@ test_connect_ipv6_literal(void **state)
         print_message("skipped: no ::1 on this host\n");
         skip();
     }
-    pc_it_fx_proxy(f, "connect_ipv6_literal", allow_ports);
-    c = pc_it_fx_client(f);
-    assert_int_equal(pc_it_client_send_str(c,
-                                           pc_it_fx_connect_req(f, "[::1]", pc_it_origin_port(o)),
-                                           PC_IT_TIMEOUT_MS),
-                     0);
-    pc_it_fx_expect_established(c);
-    assert_int_equal(pc_it_client_send_str(c, "six\n", PC_IT_TIMEOUT_MS), 0);
-    expect_tunnel_bytes(c, "six\n", 4);
+    c = open_tunnel(f, "connect_ipv6_literal", allow_ports, "[::1]", pc_it_origin_port(o));
+    expect_echo(c, "six\n");
 }
 
 int

@@ -37,6 +37,17 @@ with_port(pc_it_fx_t *f, const char *tmpl, int port)
     return out;
 }
 
+/* n copies of ch, NUL-terminated; freed at teardown. */
+static char *
+filled(pc_it_fx_t *f, char ch, size_t n)
+{
+    char *s = pc_it_fx_defer(f, free, pc_it_xmalloc(n + 1));
+
+    memset(s, ch, n);
+    s[n] = '\0';
+    return s;
+}
+
 /* Sends a malformed request; expects 400, a close, and (usually) no origin. */
 static void
 expect_400(pc_it_fx_t *f, const char *name, const char *tmpl, bool head_may_reach_origin)
@@ -98,20 +109,49 @@ expect_status_for(pc_it_fx_t *f, const char *name, const char *req, int status)
     pc_it_fx_expect_error(f, c, status);
 }
 
+/* expect_status_for(), then checks that the origin o was never connected to. */
+static void
+expect_status_unreached(pc_it_fx_t *f, pc_it_origin_t *o, const char *name, const char *req,
+                        int status)
+{
+    expect_status_for(f, name, req, status);
+    assert_int_equal(pc_it_origin_accepts(o), 0);
+}
+
+/* A request (tmpl, PORT: an ok origin's port) the proxy answers with 501 alone. */
+static void
+expect_501(pc_it_fx_t *f, const char *name, const char *tmpl)
+{
+    pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
+
+    expect_status_unreached(f, o, name, with_port(f, tmpl, pc_it_origin_port(o)), 501);
+}
+
+/* expect_status_for() on the running proxy; the answer must take min_ms to max_ms. */
+static void
+expect_status_after(pc_it_fx_t *f, const char *req, int status, uint64_t min_ms, uint64_t max_ms)
+{
+    uint64_t start = pc_it_now_ms();
+    uint64_t took;
+
+    expect_status_for(f, NULL, req, status);
+    took = pc_it_now_ms() - start;
+    print_message("%d after %llu ms\n", status, (unsigned long long)took);
+    assert_true(took >= min_ms && took <= max_ms);
+}
+
 static void
 test_errors_request_line_too_long_414(void **state)
 {
     pc_it_fx_t *f = *state;
     pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
-    char *path = pc_it_fx_defer(f, free, pc_it_xmalloc(10 * 1024 + 1));
+    const char *path = filled(f, 'a', 10 * 1024);
 
-    memset(path, 'a', 10 * 1024);
-    path[10 * 1024] = '\0';
-    expect_status_for(f, "errors_request_line_too_long_414",
-                      pc_it_fx_strf(f, "GET http://127.0.0.1:%d/%s HTTP/1.1\r\nHost: h\r\n\r\n",
-                                    pc_it_origin_port(o), path),
-                      414);
-    assert_int_equal(pc_it_origin_accepts(o), 0);
+    expect_status_unreached(f, o, "errors_request_line_too_long_414",
+                            pc_it_fx_strf(f,
+                                          "GET http://127.0.0.1:%d/%s HTTP/1.1\r\nHost: h\r\n\r\n",
+                                          pc_it_origin_port(o), path),
+                            414);
 }
 
 static void
@@ -119,18 +159,15 @@ test_errors_head_too_large_431(void **state)
 {
     pc_it_fx_t *f = *state;
     pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
-    char *value = pc_it_fx_defer(f, free, pc_it_xmalloc(5 * 1024 + 1));
+    const char *value = filled(f, 'v', 5 * 1024);
 
-    memset(value, 'v', 5 * 1024);
-    value[5 * 1024] = '\0';
     /* Four 5 KiB fields: 20 KiB of head in only five fields. */
-    expect_status_for(f, "errors_head_too_large_431",
-                      pc_it_fx_strf(f,
-                                    "GET http://127.0.0.1:%d/ HTTP/1.1\r\nHost: h\r\n"
-                                    "X-A: %s\r\nX-B: %s\r\nX-C: %s\r\nX-D: %s\r\n\r\n",
-                                    pc_it_origin_port(o), value, value, value, value),
-                      431);
-    assert_int_equal(pc_it_origin_accepts(o), 0);
+    expect_status_unreached(f, o, "errors_head_too_large_431",
+                            pc_it_fx_strf(f,
+                                          "GET http://127.0.0.1:%d/ HTTP/1.1\r\nHost: h\r\n"
+                                          "X-A: %s\r\nX-B: %s\r\nX-C: %s\r\nX-D: %s\r\n\r\n",
+                                          pc_it_origin_port(o), value, value, value, value),
+                            431);
 }
 
 static void
@@ -149,34 +186,21 @@ test_errors_too_many_fields_431(void **state)
         n += (size_t)snprintf(req + n, 4096 - n, "X-F%d: v\r\n", i);
     }
     snprintf(req + n, 4096 - n, "\r\n");
-    expect_status_for(f, "errors_too_many_fields_431", req, 431);
-    assert_int_equal(pc_it_origin_accepts(o), 0);
+    expect_status_unreached(f, o, "errors_too_many_fields_431", req, 431);
 }
 
 static void
 test_errors_https_target_501(void **state)
 {
-    pc_it_fx_t *f = *state;
-    pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
-
-    expect_status_for(f, "errors_https_target_501",
-                      pc_it_fx_strf(f, "GET https://127.0.0.1:%d/ HTTP/1.1\r\nHost: h\r\n\r\n",
-                                    pc_it_origin_port(o)),
-                      501);
-    assert_int_equal(pc_it_origin_accepts(o), 0);
+    expect_501(*state, "errors_https_target_501",
+               "GET https://127.0.0.1:PORT/ HTTP/1.1\r\nHost: h\r\n\r\n");
 }
 
 static void
 test_errors_unknown_scheme_501(void **state)
 {
-    pc_it_fx_t *f = *state;
-    pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
-
-    expect_status_for(f, "errors_unknown_scheme_501",
-                      pc_it_fx_strf(f, "GET ftp://127.0.0.1:%d/f HTTP/1.1\r\nHost: h\r\n\r\n",
-                                    pc_it_origin_port(o)),
-                      501);
-    assert_int_equal(pc_it_origin_accepts(o), 0);
+    expect_501(*state, "errors_unknown_scheme_501",
+               "GET ftp://127.0.0.1:PORT/f HTTP/1.1\r\nHost: h\r\n\r\n");
 }
 
 static void
@@ -228,17 +252,11 @@ static void
 test_errors_dns_timeout_504(void **state)
 {
     pc_it_fx_t *f = *state;
-    uint64_t start;
-    uint64_t took;
 
     PC_IT_REQUIRE_SANDBOX();
     pc_it_fx_dns(f, PC_IT_DNS_SILENT);
     pc_it_fx_proxy(f, "errors_dns_timeout_504", "ConnectTimeout 2");
-    start = pc_it_now_ms();
-    expect_status_for(f, NULL, "GET http://slow.invalid/ HTTP/1.1\r\nHost: h\r\n\r\n", 504);
-    took = pc_it_now_ms() - start;
-    print_message("504 after %llu ms\n", (unsigned long long)took);
-    assert_true(took >= 800 && took <= 4500);
+    expect_status_after(f, "GET http://slow.invalid/ HTTP/1.1\r\nHost: h\r\n\r\n", 504, 800, 4500);
 }
 
 /* An origin whose accept queue is full: the connect hangs until ConnectTimeout. */
@@ -247,17 +265,11 @@ test_errors_connect_timeout_504(void **state)
 {
     pc_it_fx_t *f = *state;
     int port = pc_it_fx_blackhole(f);
-    uint64_t start;
-    uint64_t took;
 
     pc_it_fx_proxy(f, "errors_connect_timeout_504", "ConnectTimeout 1");
-    start = pc_it_now_ms();
-    expect_status_for(
-        f, NULL, pc_it_fx_strf(f, "GET http://127.0.0.1:%d/ HTTP/1.1\r\nHost: h\r\n\r\n", port),
-        504);
-    took = pc_it_now_ms() - start;
-    print_message("504 after %llu ms\n", (unsigned long long)took);
-    assert_true(took >= 800 && took <= 3500);
+    expect_status_after(
+        f, pc_it_fx_strf(f, "GET http://127.0.0.1:%d/ HTTP/1.1\r\nHost: h\r\n\r\n", port), 504, 800,
+        3500);
 }
 
 static void

@@ -31,6 +31,14 @@ expect_ok(const pc_it_response_t *r, const char *body, const char *via)
     assert_int_equal(pc_it_http_field_count(r->raw, r->head_len, "Via"), 1);
 }
 
+/* Asserts a response with `status` and no body bytes. */
+static void
+expect_no_body(const pc_it_response_t *r, int status)
+{
+    assert_int_equal(r->status, status);
+    assert_int_equal(r->body_len, 0);
+}
+
 /* Asserts that origin request i is exactly `want`. */
 static void
 expect_request(pc_it_origin_t *o, size_t i, const char *want, size_t want_len)
@@ -39,6 +47,31 @@ expect_request(pc_it_origin_t *o, size_t i, const char *want, size_t want_len)
     const char *got = pc_it_fx_request(o, i, &len);
 
     pc_it_assert_bytes("request at the origin", got, len, want, want_len);
+}
+
+/*
+ * Starts the proxy (conf_extra: conf), sends "GET http://host:<port>path"
+ * with "Host: x" through it, expects the hello response with `via`, and
+ * that the origin got exactly "GET path" with Host host:<port> and that Via.
+ */
+static void
+expect_hello_get(pc_it_fx_t *f, pc_it_origin_t *o, const char *name, const char *conf,
+                 const char *host, const char *path, const char *via)
+{
+    int port = pc_it_origin_port(o);
+    pc_it_client_t *c;
+    const char *want;
+
+    pc_it_fx_proxy(f, name, conf);
+    c = pc_it_fx_client(f);
+    expect_ok(pc_it_fx_exchange(f, c,
+                                pc_it_fx_strf(f, "GET http://%s:%d%s HTTP/1.1\r\nHost: x\r\n\r\n",
+                                              host, port, path),
+                                false),
+              "Hello, world!", via);
+    want = pc_it_fx_strf(f, "GET %s HTTP/1.1\r\nHost: %s:%d\r\nVia: %s\r\n\r\n", path, host, port,
+                         via);
+    expect_request(o, 0, want, strlen(want));
 }
 
 static void
@@ -148,20 +181,8 @@ test_http_via_name(void **state)
 {
     pc_it_fx_t *f = *state;
     pc_it_origin_t *o = pc_it_fx_http_origin(f, hello_response);
-    int port = pc_it_origin_port(o);
-    pc_it_client_t *c;
-    const char *want;
 
-    pc_it_fx_proxy(f, "http_via_name", "ViaName gate7");
-    c = pc_it_fx_client(f);
-    expect_ok(pc_it_fx_exchange(
-                  f, c,
-                  pc_it_fx_strf(f, "GET http://127.0.0.1:%d/v HTTP/1.1\r\nHost: x\r\n\r\n", port),
-                  false),
-              "Hello, world!", "1.1 gate7");
-    want =
-        pc_it_fx_strf(f, "GET /v HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nVia: 1.1 gate7\r\n\r\n", port);
-    expect_request(o, 0, want, strlen(want));
+    expect_hello_get(f, o, "http_via_name", "ViaName gate7", "127.0.0.1", "/v", "1.1 gate7");
 }
 
 /* Port 80 can be bound only in the sandbox (root, private namespace). */
@@ -303,66 +324,68 @@ test_http_chunked_response_relayed(void **state)
     expect_ok(pc_it_fx_exchange(f, c, req, false), "after", "1.1 portcullis");
 }
 
+/*
+ * Starts an origin that answers once with head and then body_len pattern
+ * bytes (seed), closing after if close_after, then the proxy, and GETs path
+ * through a client (*cp). Returns the response; *body: the bytes sent after
+ * head.
+ */
+static pc_it_response_t *
+get_pattern_body(pc_it_fx_t *f, const char *name, const char *head, size_t body_len, uint64_t seed,
+                 bool close_after, const char *path, pc_it_client_t **cp, const char **body)
+{
+    size_t head_len = strlen(head);
+    char *resp = pc_it_fx_defer(f, free, pc_it_xmalloc(head_len + body_len));
+    pc_it_origin_opts_t opts;
+    pc_it_origin_t *o;
+
+    memcpy(resp, head, head_len);
+    pc_it_pattern_fill((uint8_t *)resp + head_len, body_len, 0, seed);
+    memset(&opts, 0, sizeof(opts));
+    opts.responses[0] = resp;
+    opts.response_lens[0] = head_len + body_len;
+    opts.close_after = close_after;
+    o = pc_it_fx_origin(f, &opts);
+    pc_it_fx_proxy(f, name, NULL);
+    *cp = pc_it_fx_client(f);
+    *body = resp + head_len;
+    return pc_it_fx_exchange(f, *cp,
+                             pc_it_fx_strf(f,
+                                           "GET http://127.0.0.1:%d%s HTTP/1.1\r\nHost: x\r\n\r\n",
+                                           pc_it_origin_port(o), path),
+                             false);
+}
+
 static void
 test_http_close_delimited_response(void **state)
 {
-    pc_it_fx_t *f = *state;
-    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n";
     size_t body_len = 3000;
-    char *resp = pc_it_fx_defer(f, free, pc_it_xmalloc(sizeof(head) - 1 + body_len));
-    pc_it_origin_opts_t opts;
-    pc_it_origin_t *o;
     pc_it_client_t *c;
-    pc_it_response_t *r;
+    const char *body;
+    pc_it_response_t *r =
+        get_pattern_body(*state, "http_close_delimited_response",
+                         "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n",
+                         body_len, 2, true, "/cd", &c, &body);
 
-    memcpy(resp, head, sizeof(head) - 1);
-    pc_it_pattern_fill((uint8_t *)resp + sizeof(head) - 1, body_len, 0, 2);
-    memset(&opts, 0, sizeof(opts));
-    opts.responses[0] = resp;
-    opts.response_lens[0] = sizeof(head) - 1 + body_len;
-    opts.close_after = true;
-    o = pc_it_fx_origin(f, &opts);
-    pc_it_fx_proxy(f, "http_close_delimited_response", NULL);
-    c = pc_it_fx_client(f);
-    r = pc_it_fx_exchange(f, c,
-                          pc_it_fx_strf(f, "GET http://127.0.0.1:%d/cd HTTP/1.1\r\nHost: x\r\n\r\n",
-                                        pc_it_origin_port(o)),
-                          false);
     assert_int_equal(r->status, 200);
     assert_true(r->close_delimited);
-    pc_it_assert_bytes("close-delimited body", r->body, r->body_len, resp + sizeof(head) - 1,
-                       body_len);
+    pc_it_assert_bytes("close-delimited body", r->body, r->body_len, body, body_len);
     assert_int_not_equal(pc_it_client_read_status(c), 0);
 }
 
 static void
 test_http_large_content_length_response(void **state)
 {
-    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 2097152\r\n\r\n";
-    pc_it_fx_t *f = *state;
     size_t body_len = 2u << 20;
-    char *resp = pc_it_fx_defer(f, free, pc_it_xmalloc(sizeof(head) - 1 + body_len));
-    pc_it_origin_opts_t opts;
-    pc_it_origin_t *o;
     pc_it_client_t *c;
-    pc_it_response_t *r;
+    const char *body;
+    pc_it_response_t *r = get_pattern_body(*state, "http_large_content_length_response",
+                                           "HTTP/1.1 200 OK\r\nContent-Length: 2097152\r\n\r\n",
+                                           body_len, 4, false, "/big", &c, &body);
 
-    memcpy(resp, head, sizeof(head) - 1);
-    pc_it_pattern_fill((uint8_t *)resp + sizeof(head) - 1, body_len, 0, 4);
-    memset(&opts, 0, sizeof(opts));
-    opts.responses[0] = resp;
-    opts.response_lens[0] = sizeof(head) - 1 + body_len;
-    o = pc_it_fx_origin(f, &opts);
-    pc_it_fx_proxy(f, "http_large_content_length_response", NULL);
-    c = pc_it_fx_client(f);
-    r = pc_it_fx_exchange(f, c,
-                          pc_it_fx_strf(f,
-                                        "GET http://127.0.0.1:%d/big HTTP/1.1\r\nHost: x\r\n\r\n",
-                                        pc_it_origin_port(o)),
-                          false);
     assert_int_equal(r->status, 200);
     assert_false(r->close_delimited);
-    pc_it_assert_bytes("2 MiB body", r->body, r->body_len, resp + sizeof(head) - 1, body_len);
+    pc_it_assert_bytes("2 MiB body", r->body, r->body_len, body, body_len);
 }
 
 /* A proxy forwards 1xx responses (RFC 9110 section 15.2); they have no body. */
@@ -383,8 +406,7 @@ test_http_interim_1xx_response(void **state)
                                         "Expect: 100-continue\r\nContent-Length: 4\r\n\r\nbody",
                                         pc_it_origin_port(o)),
                           false);
-    assert_int_equal(r->status, 100);
-    assert_int_equal(r->body_len, 0);
+    expect_no_body(r, 100);
     expect_ok(pc_it_fx_exchange(f, c, NULL, false), "ok", "1.1 portcullis");
 }
 
@@ -408,8 +430,7 @@ test_http_head_response_has_no_body(void **state)
     r = pc_it_fx_exchange(
         f, c, pc_it_fx_strf(f, "HEAD http://127.0.0.1:%d/h HTTP/1.1\r\nHost: x\r\n\r\n", port),
         true);
-    assert_int_equal(r->status, 200);
-    assert_int_equal(r->body_len, 0);
+    expect_no_body(r, 200);
     pc_it_assert_field(r, "Content-Length", "1234");
     expect_ok(pc_it_fx_exchange(
                   f, c,
@@ -438,11 +459,9 @@ test_http_204_and_304_have_no_body(void **state)
     req = pc_it_fx_strf(f, "GET http://127.0.0.1:%d/x HTTP/1.1\r\nHost: x\r\n\r\n",
                         pc_it_origin_port(o));
     r = pc_it_fx_exchange(f, c, req, false);
-    assert_int_equal(r->status, 204);
-    assert_int_equal(r->body_len, 0);
+    expect_no_body(r, 204);
     r = pc_it_fx_exchange(f, c, req, false);
-    assert_int_equal(r->status, 304);
-    assert_int_equal(r->body_len, 0);
+    expect_no_body(r, 304);
     expect_ok(pc_it_fx_exchange(f, c, req, false), "tail", "1.1 portcullis");
 }
 
@@ -528,9 +547,6 @@ test_http_ipv6_literal_target(void **state)
     pc_it_fx_t *f = *state;
     pc_it_origin_opts_t opts;
     pc_it_origin_t *o;
-    pc_it_client_t *c;
-    const char *want;
-    int port;
 
     memset(&opts, 0, sizeof(opts));
     opts.bind_ip = "::1";
@@ -539,17 +555,7 @@ test_http_ipv6_literal_target(void **state)
         print_message("skipped: no ::1 on this host\n");
         skip();
     }
-    port = pc_it_origin_port(o);
-    pc_it_fx_proxy(f, "http_ipv6_literal_target", NULL);
-    c = pc_it_fx_client(f);
-    expect_ok(pc_it_fx_exchange(
-                  f, c,
-                  pc_it_fx_strf(f, "GET http://[::1]:%d/six HTTP/1.1\r\nHost: x\r\n\r\n", port),
-                  false),
-              "Hello, world!", "1.1 portcullis");
-    want = pc_it_fx_strf(f, "GET /six HTTP/1.1\r\nHost: [::1]:%d\r\nVia: 1.1 portcullis\r\n\r\n",
-                         port);
-    expect_request(o, 0, want, strlen(want));
+    expect_hello_get(f, o, "http_ipv6_literal_target", NULL, "[::1]", "/six", "1.1 portcullis");
 }
 
 /* dual.test resolves to ::1 first, where nothing listens on the port. */
@@ -558,24 +564,12 @@ test_http_dual_stack_name_tries_next_address(void **state)
 {
     pc_it_fx_t *f = *state;
     pc_it_origin_t *o;
-    pc_it_client_t *c;
-    const char *want;
-    int port;
 
     PC_IT_REQUIRE_SANDBOX();
     o = pc_it_fx_http_origin(f, hello_response);
-    port = pc_it_origin_port(o);
-    assert_int_equal(pc_it_port_bindable("::1", port), 0);
-    pc_it_fx_proxy(f, "http_dual_stack_name_tries_next_address", NULL);
-    c = pc_it_fx_client(f);
-    expect_ok(pc_it_fx_exchange(
-                  f, c,
-                  pc_it_fx_strf(f, "GET http://dual.test:%d/d HTTP/1.1\r\nHost: x\r\n\r\n", port),
-                  false),
-              "Hello, world!", "1.1 portcullis");
-    want = pc_it_fx_strf(f, "GET /d HTTP/1.1\r\nHost: dual.test:%d\r\nVia: 1.1 portcullis\r\n\r\n",
-                         port);
-    expect_request(o, 0, want, strlen(want));
+    assert_int_equal(pc_it_port_bindable("::1", pc_it_origin_port(o)), 0);
+    expect_hello_get(f, o, "http_dual_stack_name_tries_next_address", NULL, "dual.test", "/d",
+                     "1.1 portcullis");
 }
 
 /* A head that arrives one byte per write is parsed once it is complete. */

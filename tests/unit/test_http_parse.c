@@ -82,34 +82,61 @@ concat(const char *a, size_t a_len, const char *b, size_t b_len)
     return p;
 }
 
+/* A head parsed from an exact-length copy, which buf keeps for the slices. */
+typedef struct {
+    pc_http_header_t h[MAX_H];
+    pc_http_request_t req;
+    pc_http_response_t res;
+    char *buf;
+} parsed_t;
+
+/* Parses a copy of s[0..n) as a response or a request; free pp->buf after. */
+static int
+parse_exact(parsed_t *pp, const char *s, size_t n, size_t max, bool response)
+{
+    memset(&pp->req, 0, sizeof(pp->req));
+    memset(&pp->res, 0, sizeof(pp->res));
+    pp->req.headers = pp->h;
+    pp->res.headers = pp->h;
+    pp->buf = copy_exact(s, n);
+    return response ? pc_http_parse_response(pp->buf, n, &pp->res, max)
+                    : pc_http_parse_request(pp->buf, n, &pp->req, max);
+}
+
+static int
+parse_copy(const char *s, size_t n, size_t max, bool response)
+{
+    parsed_t pp;
+    int rc = parse_exact(&pp, s, n, max, response);
+
+    free(pp.buf);
+    return rc;
+}
+
+typedef int (*parse_fn)(const char *s, size_t n, size_t max);
+
 static int
 parse_req_copy(const char *s, size_t n, size_t max)
 {
-    pc_http_header_t h[MAX_H];
-    pc_http_request_t req;
-    char *p = copy_exact(s, n);
-    int rc;
-
-    memset(&req, 0, sizeof(req));
-    req.headers = h;
-    rc = pc_http_parse_request(p, n, &req, max);
-    free(p);
-    return rc;
+    return parse_copy(s, n, max, false);
 }
 
 static int
 parse_res_copy(const char *s, size_t n, size_t max)
 {
-    pc_http_header_t h[MAX_H];
-    pc_http_response_t res;
-    char *p = copy_exact(s, n);
-    int rc;
+    return parse_copy(s, n, max, true);
+}
 
-    memset(&res, 0, sizeof(res));
-    res.headers = h;
-    rc = pc_http_parse_response(p, n, &res, max);
-    free(p);
-    return rc;
+/* Every strict prefix of raw (case i of ctx) is PC_HTTP_INCOMPLETE. */
+static void
+check_prefixes_incomplete(const char *ctx, size_t i, const char *raw, parse_fn parse)
+{
+    size_t n = strlen(raw);
+    size_t k;
+
+    for (k = 0; k < n; k++) {
+        CHECK_EQ(parse(raw, k, MAX_H), PC_HTTP_INCOMPLETE, "%s %zu prefix %zu", ctx, i, k);
+    }
 }
 
 static void
@@ -219,27 +246,20 @@ static const req_case_t valid_requests[] = {
 static void
 test_http_parse_request_valid(void **state)
 {
-    pc_http_header_t h[MAX_H];
-    pc_http_request_t req;
+    parsed_t pp;
     size_t i;
     size_t n;
-    char *p;
-    int rc;
 
     for (i = 0; i < sizeof(valid_requests) / sizeof(valid_requests[0]); i++) {
         const req_case_t *c = &valid_requests[i];
 
         n = strlen(c->raw);
-        p = copy_exact(c->raw, n);
-        memset(&req, 0, sizeof(req));
-        req.headers = h;
-        rc = pc_http_parse_request(p, n, &req, MAX_H);
-        CHECK_EQ(rc, n, "request %zu", i);
-        check_slice("method", req.method, req.method_len, c->method);
-        check_slice("target", req.target, req.target_len, c->target);
-        CHECK_EQ(req.minor_version, c->minor, "request %zu minor", i);
-        check_headers("request", req.headers, req.num_headers, c->h, c->nh);
-        free(p);
+        CHECK_EQ(parse_exact(&pp, c->raw, n, MAX_H, false), n, "request %zu", i);
+        check_slice("method", pp.req.method, pp.req.method_len, c->method);
+        check_slice("target", pp.req.target, pp.req.target_len, c->target);
+        CHECK_EQ(pp.req.minor_version, c->minor, "request %zu minor", i);
+        check_headers("request", pp.req.headers, pp.req.num_headers, c->h, c->nh);
+        free(pp.buf);
     }
 }
 
@@ -247,15 +267,9 @@ static void
 test_http_parse_request_prefixes(void **state)
 {
     size_t i;
-    size_t k;
-    size_t n;
 
     for (i = 0; i < sizeof(valid_requests) / sizeof(valid_requests[0]); i++) {
-        n = strlen(valid_requests[i].raw);
-        for (k = 0; k < n; k++) {
-            CHECK_EQ(parse_req_copy(valid_requests[i].raw, k, MAX_H), PC_HTTP_INCOMPLETE,
-                     "request %zu prefix %zu", i, k);
-        }
+        check_prefixes_incomplete("request", i, valid_requests[i].raw, parse_req_copy);
     }
 }
 
@@ -309,27 +323,20 @@ static const res_case_t valid_responses[] = {
 static void
 test_http_parse_response_valid(void **state)
 {
-    pc_http_header_t h[MAX_H];
-    pc_http_response_t res;
+    parsed_t pp;
     size_t i;
     size_t n;
-    char *p;
-    int rc;
 
     for (i = 0; i < sizeof(valid_responses) / sizeof(valid_responses[0]); i++) {
         const res_case_t *c = &valid_responses[i];
 
         n = strlen(c->raw);
-        p = copy_exact(c->raw, n);
-        memset(&res, 0, sizeof(res));
-        res.headers = h;
-        rc = pc_http_parse_response(p, n, &res, MAX_H);
-        CHECK_EQ(rc, n, "response %zu", i);
-        CHECK_EQ(res.minor_version, c->minor, "response %zu minor", i);
-        CHECK_EQ(res.status, c->status, "response %zu status", i);
-        check_slice("reason", res.reason, res.reason_len, c->reason);
-        check_headers("response", res.headers, res.num_headers, c->h, c->nh);
-        free(p);
+        CHECK_EQ(parse_exact(&pp, c->raw, n, MAX_H, true), n, "response %zu", i);
+        CHECK_EQ(pp.res.minor_version, c->minor, "response %zu minor", i);
+        CHECK_EQ(pp.res.status, c->status, "response %zu status", i);
+        check_slice("reason", pp.res.reason, pp.res.reason_len, c->reason);
+        check_headers("response", pp.res.headers, pp.res.num_headers, c->h, c->nh);
+        free(pp.buf);
     }
 }
 
@@ -337,16 +344,12 @@ static void
 test_http_parse_response_prefixes(void **state)
 {
     size_t i;
-    size_t k;
     size_t n;
     char *p;
 
     for (i = 0; i < sizeof(valid_responses) / sizeof(valid_responses[0]); i++) {
         n = strlen(valid_responses[i].raw);
-        for (k = 0; k < n; k++) {
-            CHECK_EQ(parse_res_copy(valid_responses[i].raw, k, MAX_H), PC_HTTP_INCOMPLETE,
-                     "response %zu prefix %zu", i, k);
-        }
+        check_prefixes_incomplete("response", i, valid_responses[i].raw, parse_res_copy);
         p = concat(valid_responses[i].raw, n, L("body"));
         CHECK_EQ(parse_res_copy(p, n + 4, MAX_H), n, "response %zu with body", i);
         free(p);
@@ -449,8 +452,6 @@ static const bad_case_t bad_responses[] = {
     BAD("DEL in value", "HTTP/1.1 200 OK\r\nA: b", "\x7f\r\n\r\n"),
     TOO_MANY("too many fields", "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r", "\n\r\n", 1),
 };
-
-typedef int (*parse_fn)(const char *s, size_t n, size_t max);
 
 static void
 run_bad_cases(const bad_case_t *cases, size_t count, parse_fn parse)
@@ -624,8 +625,7 @@ check_framing(const char *ctx, size_t i, int rc, const pc_http_framing_t *f, int
 static void
 test_http_parse_request_framing(void **state)
 {
-    pc_http_header_t h[MAX_H];
-    pc_http_request_t req;
+    parsed_t pp;
     pc_http_framing_t f;
     size_t i;
     size_t n;
@@ -635,10 +635,9 @@ test_http_parse_request_framing(void **state)
         const req_framing_case_t *c = &req_framing[i];
 
         n = strlen(c->fields);
-        memset(&req, 0, sizeof(req));
-        req.headers = h;
-        CHECK_EQ(pc_http_parse_request(c->fields, n, &req, MAX_H), n, "request framing %zu", i);
-        rc = pc_http_request_framing(&req, &f);
+        CHECK_EQ(parse_exact(&pp, c->fields, n, MAX_H, false), n, "request framing %zu", i);
+        rc = pc_http_request_framing(&pp.req, &f);
+        free(pp.buf);
         check_framing("request framing", i, rc, &f, c->rc, c->kind, c->length, c->has_length,
                       c->keep_alive);
     }
@@ -711,8 +710,7 @@ static const res_framing_case_t res_framing[] = {
 static void
 test_http_parse_response_framing(void **state)
 {
-    pc_http_header_t h[MAX_H];
-    pc_http_response_t res;
+    parsed_t pp;
     pc_http_framing_t f;
     size_t i;
     size_t n;
@@ -722,10 +720,9 @@ test_http_parse_response_framing(void **state)
         const res_framing_case_t *c = &res_framing[i];
 
         n = strlen(c->raw);
-        memset(&res, 0, sizeof(res));
-        res.headers = h;
-        CHECK_EQ(pc_http_parse_response(c->raw, n, &res, MAX_H), n, "response framing %zu", i);
-        rc = pc_http_response_framing(&res, c->is_head, &f);
+        CHECK_EQ(parse_exact(&pp, c->raw, n, MAX_H, true), n, "response framing %zu", i);
+        rc = pc_http_response_framing(&pp.res, c->is_head, &f);
+        free(pp.buf);
         check_framing("response framing", i, rc, &f, c->rc, c->kind, c->length, c->has_length,
                       c->keep_alive);
     }
@@ -846,30 +843,34 @@ scan_pieces(pc_chunked_t *st, const char *buf, size_t n, size_t step, size_t *to
     return rc;
 }
 
+/* scan_pieces() with a fresh scanner: it must end (1) having consumed want. */
+static void
+check_scan_ends(const char *buf, size_t n, size_t step, size_t want, const char *name,
+                const char *how)
+{
+    pc_chunked_t st;
+    size_t total;
+
+    memset(&st, 0, sizeof(st));
+    CHECK_EQ(scan_pieces(&st, buf, n, step, &total), 1, "%s: %s", name, how);
+    CHECK_EQ(total, want, "%s: %s consumed", name, how);
+}
+
 static void
 test_http_parse_chunked_valid(void **state)
 {
     static const char next[] = "GET / HTTP/1.1\r\n\r\n";
-    pc_chunked_t st;
     size_t i;
-    size_t total;
     char *p;
 
     for (i = 0; i < sizeof(valid_chunked) / sizeof(valid_chunked[0]); i++) {
         const chunk_case_t *c = &valid_chunked[i];
 
         p = concat(c->body, c->len, L(next));
-        memset(&st, 0, sizeof(st));
-        CHECK_EQ(scan_pieces(&st, c->body, c->len, c->len, &total), 1, "%s: whole", c->name);
-        CHECK_EQ(total, c->len, "%s: whole consumed", c->name);
-        memset(&st, 0, sizeof(st));
-        CHECK_EQ(scan_pieces(&st, p, c->len + sizeof(next) - 1, SIZE_MAX, &total), 1,
-                 "%s: with next message", c->name);
-        CHECK_EQ(total, c->len, "%s: next message not consumed", c->name);
-        memset(&st, 0, sizeof(st));
-        CHECK_EQ(scan_pieces(&st, p, c->len + sizeof(next) - 1, 1, &total), 1, "%s: byte by byte",
-                 c->name);
-        CHECK_EQ(total, c->len, "%s: byte by byte consumed", c->name);
+        check_scan_ends(c->body, c->len, c->len, c->len, c->name, "whole");
+        check_scan_ends(p, c->len + sizeof(next) - 1, SIZE_MAX, c->len, c->name,
+                        "with next message");
+        check_scan_ends(p, c->len + sizeof(next) - 1, 1, c->len, c->name, "byte by byte");
         free(p);
     }
 }
