@@ -5,6 +5,7 @@
  * on the event loop; an asynchronous sink is the access-log issue's work.
  */
 #include "portcullis/log.h"
+#include "portcullis/platform.h"
 
 #include <uv.h>
 
@@ -101,6 +102,10 @@ pc_log(int level, uint64_t connid, const char *fmt, ...)
         fprintf(stderr, "%s %s %s\n", ts, level_names[level], msg);
     }
     fflush(stderr);
+    /* A service has no stderr anyone reads: errors and warnings go to the system log too. */
+    if (level <= PC_LOGL_WARN) {
+        pc_platform_system_log(level == PC_LOGL_ERROR ? PC_SYSLOG_ERROR : PC_SYSLOG_WARNING, msg);
+    }
 }
 
 int
@@ -116,7 +121,7 @@ pc_access_log_open(const char *where, pc_access_log_t **out)
         log->is_stdout = 1;
     } else {
         log->path = malloc(strlen(where) + 1);
-        log->fp = log->path != NULL ? fopen(where, "ab") : NULL;
+        log->fp = log->path != NULL ? pc_platform_fopen_log(where) : NULL;
         if (log->fp == NULL) {
             int err = log->path != NULL ? uv_translate_sys_error(errno) : UV_ENOMEM;
             free(log->path);
@@ -153,7 +158,7 @@ pc_access_log_reopen(pc_access_log_t *log)
     if (log->is_stdout) {
         return 0;
     }
-    fp = fopen(log->path, "ab");
+    fp = pc_platform_fopen_log(log->path);
     if (fp == NULL) {
         return uv_translate_sys_error(errno); /* keep writing to the old file */
     }

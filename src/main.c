@@ -1,62 +1,56 @@
 /*
- * main.c: the command line and the composition root.
+ * main.c: the command line.
  *
- * Parses the arguments, loads the configuration, opens the logs, starts the
- * server on one loop, routes platform events (stop, reload, reopen logs) to
- * it, and returns the exit status once the loop has closed cleanly.
+ * Parses the arguments and picks what this process does: run the proxy
+ * (app.c) in the console, with --daemon, or under the Windows service
+ * manager (--service); send an event to a running proxy (-s); or administer
+ * the Windows service (`portcullis service ...`).
  */
-#include "conf_load.h"
+#include "app.h"
+#include "pidfile.h"
 #include "portcullis/error.h"
-#include "portcullis/log.h"
 #include "portcullis/platform.h"
 #include "portcullis/version.h"
-#include "pidfile.h"
-#include "server.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <uv.h>
-
 typedef struct {
-    const char *conf_path; /* NULL: the default file if it exists, else built-in defaults */
-    bool test_only;
-    bool daemon; /* --daemon */
+    pc_app_args_t app;
+    const char *send; /* -s ACTION, or NULL */
+    bool service;     /* --service: started by the Windows service manager */
 } pc_args_t;
 
-typedef struct {
-    uv_loop_t *loop;
-    pc_args_t args;
-    pc_conf_t *conf;              /* ref: the current snapshot */
-    pc_access_log_t *alog;        /* owned */
-    pc_server_t *server;          /* owned until its done callback */
-    pc_platform_events_t *events; /* owned until stopped */
-    char *pid_file;               /* owned: the pid file written at start, removed at exit */
-    int stops;
-
-    /* A reload loads on the thread pool and is applied on the loop. */
-    uv_work_t reload_work;
-    bool reload_running;
-    bool reload_again;      /* another RELOAD arrived while one was running */
-    pc_conf_t *reload_conf; /* the loaded snapshot, NULL on failure */
-    pc_conf_error_t reload_err;
-    const char *reload_path;
-} pc_app_t;
+static const struct {
+    const char *name;
+    pc_event_t ev;
+} actions[] = {
+    {"stop", PC_EVENT_STOP},
+    {"quit", PC_EVENT_GRACEFUL_STOP},
+    {"reload", PC_EVENT_RELOAD},
+    {"reopen", PC_EVENT_REOPEN_LOGS},
+};
 
 static void
 usage(FILE *out)
 {
     fprintf(out,
             "usage: portcullis [-c FILE] [-t] [--daemon] [-V] [-h]\n"
+            "       portcullis [-c FILE] -s stop|quit|reload|reopen\n"
+            "       portcullis service install [--config FILE] [--name NAME]   (Windows)\n"
+            "       portcullis service uninstall|start|stop [--name NAME]      (Windows)\n"
             "  -c FILE   configuration file (default: %s if it exists,\n"
             "            otherwise the built-in defaults)\n"
             "  -t        check the configuration and exit\n"
             "  --daemon  run in the background; return once serving (POSIX)\n"
+            "  -s ACTION tell the proxy whose PidFile FILE names to stop (drain with\n"
+            "            ShutdownTimeout), quit (drain without deadline), reload the\n"
+            "            configuration, or reopen the access log\n"
             "  -V        print the version and exit\n"
             "  -h        print this help and exit\n",
-            PC_DEFAULT_CONF);
+            pc_platform_default_conf());
 }
 
 /* Returns -1 to continue, or an exit status. */
@@ -67,11 +61,15 @@ parse_args(int argc, char **argv, pc_args_t *a)
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-            a->conf_path = argv[++i];
+            a->app.conf_path = argv[++i];
         } else if (strcmp(argv[i], "-t") == 0) {
-            a->test_only = true;
+            a->app.test_only = true;
         } else if (strcmp(argv[i], "--daemon") == 0) {
-            a->daemon = true;
+            a->app.daemon = true;
+        } else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
+            a->send = argv[++i];
+        } else if (strcmp(argv[i], "--service") == 0) {
+            a->service = true;
         } else if (strcmp(argv[i], "-V") == 0) {
             printf("portcullis %s\n", PC_VERSION_STRING);
             return 0;
@@ -87,349 +85,130 @@ parse_args(int argc, char **argv, pc_args_t *a)
     return -1;
 }
 
-/*
- * Loads -c FILE; without -c, the default file, or the built-in defaults when
- * that file does not exist. *path names what was used (NULL: the defaults).
- */
+/* -s ACTION: the event, to the pid in the configuration's PidFile. */
 static int
-load_effective(const pc_args_t *a, pc_conf_t **out, pc_conf_error_t *err, const char **path)
+send_action(const pc_args_t *a)
 {
+    pc_conf_error_t cerr;
+    pc_conf_t *conf;
+    const char *path;
+    char msg[512];
+    size_t i;
+    long pid;
     int rc;
 
-    *path = a->conf_path != NULL ? a->conf_path : PC_DEFAULT_CONF;
-    rc = pc_conf_load(*path, out, err);
-    if (rc == UV_ENOENT && a->conf_path == NULL) {
-        *path = NULL;
-        rc = pc_conf_load(NULL, out, err);
-    }
-    return rc;
-}
-
-static void
-on_server_done(void *data)
-{
-    pc_app_t *app = data;
-
-    app->server = NULL;
-}
-
-static bool
-same_listen(const pc_conf_t *a, const pc_conf_t *b)
-{
-    size_t i;
-
-    if (a->num_listen != b->num_listen) {
-        return false;
-    }
-    for (i = 0; i < a->num_listen; i++) {
-        if (a->listen[i].port != b->listen[i].port
-            || a->listen[i].addr.family != b->listen[i].addr.family
-            || memcmp(a->listen[i].addr.bytes, b->listen[i].addr.bytes, 16) != 0) {
-            return false;
+    for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+        if (strcmp(a->send, actions[i].name) == 0) {
+            break;
         }
     }
-    return true;
-}
-
-static void
-apply_reload(pc_app_t *app, pc_conf_t *conf, const char *path)
-{
-    if (!same_listen(conf, app->conf)) {
-        PC_LOG(PC_LOGL_WARN, 0, "Listen changes take effect after a restart");
+    if (i == sizeof(actions) / sizeof(actions[0])) {
+        fprintf(stderr, "portcullis: -s %s: use stop, quit, reload or reopen\n", a->send);
+        return 2;
     }
-    if ((conf->access_log == NULL) != (app->conf->access_log == NULL)
-        || (conf->access_log != NULL && strcmp(conf->access_log, app->conf->access_log) != 0)) {
-        PC_LOG(PC_LOGL_WARN, 0, "AccessLog changes take effect after a restart");
-    }
-    pc_server_set_conf(app->server, conf);
-    pc_conf_unref(app->conf);
-    app->conf = conf;
-    pc_log_set_level((int)conf->log_level);
-    PC_LOG(PC_LOGL_INFO, 0, "configuration reloaded from %s (%zu domain and %zu address rules)",
-           path ? path : "built-in defaults", pc_policy_domain_count(conf->policy),
-           pc_policy_addr_count(conf->policy));
-}
-
-/* Thread pool: reads and parses the files; touches nothing shared. */
-static void
-reload_work(uv_work_t *req)
-{
-    pc_app_t *app = req->data;
-
-    app->reload_conf = NULL;
-    if (load_effective(&app->args, &app->reload_conf, &app->reload_err, &app->reload_path) != 0) {
-        app->reload_conf = NULL;
-    }
-}
-
-static void start_reload(pc_app_t *app);
-
-/* Loop thread: swaps the new snapshot in, unless the load failed or we are stopping. */
-static void
-reload_done(uv_work_t *req, int status)
-{
-    pc_app_t *app = req->data;
-    pc_conf_t *conf = app->reload_conf;
-
-    app->reload_running = false;
-    app->reload_conf = NULL;
-    if (status != 0 || app->server == NULL || app->stops > 0) {
-        pc_conf_unref(conf);
-        return;
-    }
-    if (conf == NULL) {
-        PC_LOG(PC_LOGL_ERROR, 0, "reload failed, keeping the running configuration: %s",
-               app->reload_err.msg);
-    } else {
-        apply_reload(app, conf, app->reload_path);
-    }
-    pc_platform_notify(PC_SERVICE_READY);
-    if (app->reload_again) {
-        app->reload_again = false;
-        start_reload(app);
-    }
-}
-
-/*
- * Loading a million-entry list takes a fraction of a second: done on the
- * thread pool, the loop keeps serving meanwhile. Reloads asked for while one
- * runs are folded into one more run after it, which sees the latest files.
- */
-static void
-start_reload(pc_app_t *app)
-{
-    int err;
-
-    if (app->reload_running) {
-        app->reload_again = true;
-        return;
-    }
-    app->reload_work.data = app;
-    err = uv_queue_work(app->loop, &app->reload_work, reload_work, reload_done);
-    if (err != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "reload failed: %s", pc_strerror(err));
-        return;
-    }
-    app->reload_running = true;
-    pc_platform_notify(PC_SERVICE_RELOADING);
-}
-
-static void
-reopen_logs(pc_app_t *app)
-{
-    int err;
-
-    if (app->alog == NULL) {
-        return;
-    }
-    err = pc_access_log_reopen(app->alog);
-    if (err != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "cannot reopen access log %s: %s", app->conf->access_log,
-               pc_strerror(err));
-        return;
-    }
-    PC_LOG(PC_LOGL_INFO, 0, "access log reopened");
-}
-
-static void
-on_event(pc_event_t ev, void *data)
-{
-    pc_app_t *app = data;
-
-    switch (ev) {
-    case PC_EVENT_STOP:
-    case PC_EVENT_GRACEFUL_STOP:
-        if (app->server == NULL) {
-            return;
-        }
-        app->stops++;
-        PC_LOG(PC_LOGL_INFO, 0, app->stops == 1 ? "stopping" : "stopping now");
-        if (app->stops == 1) {
-            pc_platform_notify(PC_SERVICE_STOPPING);
-        }
-        pc_server_stop(app->server, app->conf->shutdown_timeout_ms, on_server_done, app);
-        if (app->events != NULL) {
-            pc_platform_events_stop(app->events);
-            app->events = NULL;
-        }
-        break;
-    case PC_EVENT_RELOAD:
-        start_reload(app);
-        break;
-    case PC_EVENT_REOPEN_LOGS:
-        reopen_logs(app);
-        break;
-    }
-}
-
-static int
-load_config(pc_app_t *app)
-{
-    pc_conf_error_t err;
-    const char *path;
-    int rc = load_effective(&app->args, &app->conf, &err, &path);
-
-    if (rc != 0) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (pc_app_load_conf(&a->app, &conf, &cerr, &path) != 0) {
+        fprintf(stderr, "%s\n", cerr.msg);
         return 1;
     }
-    if (app->args.test_only) {
-        printf("%s: configuration OK (%zu domain and %zu address rules)\n",
-               path ? path : "built-in defaults", pc_policy_domain_count(app->conf->policy),
-               pc_policy_addr_count(app->conf->policy));
-        pc_conf_unref(app->conf);
-        return 0;
+    if (conf->pid_file == NULL) {
+        fprintf(stderr, "portcullis: -s needs the running proxy's PidFile, and %s sets none\n",
+                path != NULL ? path : "the built-in configuration");
+        pc_conf_unref(conf);
+        return 1;
     }
-    pc_log_set_level((int)app->conf->log_level);
-    PC_LOG(PC_LOGL_INFO, 0, "configuration loaded from %s (%zu domain and %zu address rules)",
-           path ? path : "built-in defaults", pc_policy_domain_count(app->conf->policy),
-           pc_policy_addr_count(app->conf->policy));
-    return -1;
+    rc = pc_pidfile_read(conf->pid_file, &pid, msg, sizeof(msg));
+    if (rc == 0) {
+        rc = pc_platform_send_event(pid, actions[i].ev);
+        snprintf(msg, sizeof(msg), "cannot send %s to process %ld (from %s): %s", a->send, pid,
+                 conf->pid_file,
+                 rc == UV_ESRCH ? "no such proxy; a stale pid file?" : pc_strerror(rc));
+    }
+    if (rc != 0) {
+        fprintf(stderr, "portcullis: %s\n", msg);
+    }
+    pc_conf_unref(conf);
+    return rc == 0 ? 0 : 1;
 }
 
-/* Writes the PidFile, if one is configured; remembers it for removal at exit. */
+/* portcullis service OP [--config FILE] [--name NAME] */
 static int
-write_pid_file(pc_app_t *app)
+service_command(int argc, char **argv)
 {
-    const char *path = app->conf->pid_file;
-    char msg[512];
-    int err;
+    static const char *const ops[] = {"install", "uninstall", "start", "stop"};
+    const char *name = PC_SERVICE_DEFAULT_NAME, *conf_path = NULL;
+    pc_app_args_t check = {0};
+    pc_conf_error_t cerr;
+    pc_conf_t *conf;
+    const char *path;
+    char msg[1024];
+    int i, op = -1, rc;
 
-    if (path == NULL) {
-        return 0;
-    }
-    err = pc_pidfile_write(path, msg, sizeof(msg));
-    if (err != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "%s", msg);
-        return err;
-    }
-    app->pid_file = malloc(strlen(path) + 1);
-    if (app->pid_file != NULL) {
-        strcpy(app->pid_file, path);
-    }
-    return 0;
-}
-
-/* User/Group: after the bind and the pid file, for good. */
-static int
-drop_privileges(pc_app_t *app)
-{
-    const pc_conf_t *conf = app->conf;
-    char msg[256];
-    int err;
-
-    if (conf->user == NULL) {
-        if (conf->group != NULL) {
-            PC_LOG(PC_LOGL_ERROR, 0, "Group %s needs a User", conf->group);
-            return UV_EINVAL;
-        }
-        return 0;
-    }
-    err = pc_platform_drop_privileges(conf->user, conf->group, msg, sizeof(msg));
-    if (err != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "%s", msg);
-        return err;
-    }
-    PC_LOG(PC_LOGL_INFO, 0, "running as user %s", conf->user);
-    return 0;
-}
-
-/* Signals, listeners, pid file, privilege drop. Returns 0, or an error already logged. */
-static int
-start_serving(pc_app_t *app)
-{
-    /* Signals first: once "listening on" is logged, a stop request must
-     * already take the graceful path. */
-    int err = pc_platform_events_start(app->loop, on_event, app, &app->events);
-
-    if (err != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "cannot install signal handlers: %s", pc_strerror(err));
-        return err;
-    }
-    err = pc_server_start(app->loop, app->conf, app->alog, &app->server);
-    if (err == 0) {
-        err = write_pid_file(app);
-        if (err == 0) {
-            err = drop_privileges(app);
-        }
-        if (err != 0) {
-            pc_server_stop(app->server, 0, on_server_done, app);
+    for (i = 0; i < 4 && argc > 0; i++) {
+        if (strcmp(argv[0], ops[i]) == 0) {
+            op = i;
         }
     }
-    if (err != 0) {
-        pc_platform_events_stop(app->events);
-        app->events = NULL;
+    for (i = 1; op >= 0 && i < argc; i++) {
+        if (strcmp(argv[i], "--name") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
+            name = argv[++i];
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc && op == PC_SERVICE_INSTALL) {
+            conf_path = argv[++i];
+        } else {
+            op = -1;
+        }
     }
-    return err;
+    if (op < 0) {
+        fprintf(stderr, "usage: portcullis service install [--config FILE] [--name NAME]\n"
+                        "       portcullis service uninstall|start|stop [--name NAME]\n");
+        return 2;
+    }
+    if (op == PC_SERVICE_INSTALL) {
+        /* A service that cannot start is no use: check the file first. */
+        check.conf_path = conf_path;
+        if (pc_app_load_conf(&check, &conf, &cerr, &path) != 0) {
+            fprintf(stderr, "%s\n", cerr.msg);
+            return 1;
+        }
+        pc_conf_unref(conf);
+    }
+    rc = pc_platform_service_admin((pc_service_op_t)op, name, conf_path, msg, sizeof(msg));
+    fprintf(rc == 0 ? stdout : stderr, "portcullis: %s\n", msg);
+    return rc == 0 ? 0 : rc == UV_ENOTSUP ? 2 : 1;
 }
 
 static int
-run(pc_app_t *app)
+run_app(void *data)
 {
-    int err = 0;
-
-    if (app->conf->access_log != NULL) {
-        err = pc_access_log_open(app->conf->access_log, &app->alog);
-        if (err != 0) {
-            PC_LOG(PC_LOGL_ERROR, 0, "cannot open access log %s: %s", app->conf->access_log,
-                   pc_strerror(err));
-        }
-    }
-    if (err == 0) {
-        err = start_serving(app);
-    }
-    pc_platform_daemon_ready(err == 0);
-    if (err == 0) {
-        pc_platform_notify(PC_SERVICE_READY);
-    }
-    /* On failure this only runs the close callbacks of what was opened. */
-    uv_run(app->loop, UV_RUN_DEFAULT);
-    return err == 0 ? 0 : 1;
+    return pc_app_run(data);
 }
 
 int
 main(int argc, char **argv)
 {
-    pc_app_t app;
-    uv_loop_t loop;
-    int rc;
+    pc_args_t args;
+    int rc, status;
 
-    memset(&app, 0, sizeof(app));
-    rc = parse_args(argc, argv, &app.args);
+    if (argc >= 2 && strcmp(argv[1], "service") == 0) {
+        return service_command(argc - 2, argv + 2);
+    }
+    memset(&args, 0, sizeof(args));
+    rc = parse_args(argc, argv, &args);
     if (rc >= 0) {
         return rc;
     }
-    rc = load_config(&app);
-    if (rc >= 0) {
-        return rc;
+    if (args.send != NULL) {
+        return send_action(&args);
     }
-    /* After the configuration is known good, before any libuv object exists. */
-    if (app.args.daemon) {
-        rc = pc_platform_daemonize();
-        if (rc != 0) {
-            fprintf(stderr, "portcullis: --daemon: %s\n", pc_strerror(rc));
-            pc_conf_unref(app.conf);
+    if (args.service) {
+        rc = pc_platform_service_run(run_app, &args.app, &status);
+        if (rc == 0) {
+            return status;
+        }
+        if (rc != UV_ENOTSUP) {
+            fprintf(stderr, "portcullis: cannot run as a service: %s\n", pc_strerror(rc));
             return 1;
         }
+        /* Not started by the service manager: the console it is, then. */
     }
-    if (uv_loop_init(&loop) != 0) {
-        fprintf(stderr, "portcullis: cannot create the event loop\n");
-        return 1;
-    }
-    app.loop = &loop;
-    rc = run(&app);
-    if (uv_loop_close(&loop) != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "event loop closed with handles still open");
-        rc = 1;
-    }
-    pc_access_log_close(app.alog);
-    if (app.pid_file != NULL) {
-        pc_pidfile_remove(app.pid_file);
-        free(app.pid_file);
-    }
-    pc_conf_unref(app.conf);
-    if (rc == 0) {
-        PC_LOG(PC_LOGL_INFO, 0, "stopped");
-    }
-    return rc;
+    return pc_app_run(&args.app);
 }

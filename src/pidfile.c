@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <uv.h>
 
@@ -67,4 +68,35 @@ void
 pc_pidfile_remove(const char *path)
 {
     (void)remove(path);
+}
+
+int
+pc_pidfile_read(const char *path, long *pid, char *err, size_t err_cap)
+{
+    FILE *fp = fopen(path, "r");
+    char line[32], *end;
+    long v = 0;
+    int rc = 0;
+
+    if (fp == NULL) {
+        rc = uv_translate_sys_error(errno != 0 ? errno : EIO);
+        snprintf(err, err_cap, "cannot read pid file %s: %s (is the proxy running?)", path,
+                 uv_strerror(rc));
+        return rc;
+    }
+    if (fgets(line, sizeof(line), fp) == NULL) {
+        rc = UV_EINVAL;
+    } else {
+        v = strtol(line, &end, 10);
+        if (end == line || v <= 0 || (*end != '\n' && *end != '\0')) {
+            rc = UV_EINVAL;
+        }
+    }
+    fclose(fp);
+    if (rc != 0) {
+        snprintf(err, err_cap, "pid file %s does not hold a process id", path);
+        return rc;
+    }
+    *pid = v;
+    return 0;
 }

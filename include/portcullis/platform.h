@@ -2,13 +2,17 @@
  * platform.h: the only operating-system interface the core uses.
  *
  * Implemented in platform/posix and platform/win32. Events from the OS
- * (signals, console control, later the service manager) are delivered on the
- * event loop through libuv handles; nothing runs inside a signal handler.
+ * (signals, console control, the Windows service manager, a `portcullis -s`
+ * from another process) are delivered on the event loop through libuv
+ * handles; nothing runs inside a signal handler or a service control handler.
  */
 #ifndef PC_PLATFORM_H
 #define PC_PLATFORM_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include <uv.h>
 
@@ -26,7 +30,10 @@ typedef struct pc_platform_events_s pc_platform_events_t;
 /*
  * Starts delivering OS events to cb on loop. POSIX: SIGINT, SIGTERM -> STOP,
  * SIGQUIT -> GRACEFUL_STOP, SIGHUP -> RELOAD, SIGUSR1 -> REOPEN_LOGS; SIGPIPE
- * is ignored. Windows console: Ctrl-C, Ctrl-Break, close -> STOP.
+ * is ignored. Windows: Ctrl-C, Ctrl-Break, console close -> STOP; the
+ * service manager's STOP and SHUTDOWN -> STOP, PARAMCHANGE -> RELOAD, user
+ * control PC_SERVICE_CONTROL_REOPEN_LOGS -> REOPEN_LOGS; and the events of
+ * pc_platform_send_event() from another process.
  * Returns 0 or a UV_E* code (then cb is never called).
  */
 int pc_platform_events_start(uv_loop_t *loop, pc_event_cb cb, void *data,
@@ -34,6 +41,14 @@ int pc_platform_events_start(uv_loop_t *loop, pc_event_cb cb, void *data,
 
 /* Stops delivery and closes the handles; frees itself once they are closed. */
 void pc_platform_events_stop(pc_platform_events_t *ev);
+
+/*
+ * Sends ev to the running proxy with process id pid (`portcullis -s`).
+ * POSIX: the signal for it (STOP: SIGTERM). Windows: sets the named event
+ * that proxy waits on (console mode and service mode alike). Returns 0, or
+ * UV_ESRCH when no proxy with that pid listens, or another UV_E* code.
+ */
+int pc_platform_send_event(long pid, pc_event_t ev);
 
 /* What the service manager is told about the proxy's state. */
 typedef enum {
@@ -44,12 +59,74 @@ typedef enum {
 
 /*
  * Tells the service manager about a state change; best effort, never
- * blocks, errors are ignored. POSIX: the systemd notify protocol
- * ("READY=1", "RELOADING=1" with MONOTONIC_USEC, "STOPPING=1") sent as one
- * datagram to $NOTIFY_SOCKET when it is set (a path, or "@name" for an
- * abstract socket); nothing otherwise. No libsystemd needed.
+ * blocks, errors are ignored. wait_hint_ms is how long the state may last
+ * (STOPPING: the drain deadline); 0 if unknown.
+ * POSIX: the systemd notify protocol ("READY=1", "RELOADING=1" with
+ * MONOTONIC_USEC, "STOPPING=1") sent as one datagram to $NOTIFY_SOCKET when
+ * it is set (a path, or "@name" for an abstract socket); nothing otherwise.
+ * No libsystemd needed. Windows service: SERVICE_RUNNING, and
+ * SERVICE_STOP_PENDING with the wait hint; nothing in console mode.
  */
-void pc_platform_notify(pc_service_state_t state);
+void pc_platform_notify(pc_service_state_t state, uint32_t wait_hint_ms);
+
+/* ---- Windows service mode (UV_ENOTSUP elsewhere) ---------------------- */
+
+/* The user control code that reopens the logs (`sc control NAME 128`). */
+#define PC_SERVICE_CONTROL_REOPEN_LOGS 128
+
+/* The service name `portcullis service ...` uses when given no --name. */
+#define PC_SERVICE_DEFAULT_NAME "Portcullis"
+
+/*
+ * Runs run(data) as the service the service manager started this process
+ * for: reports START_PENDING, registers the control handler, calls run
+ * (which must call pc_platform_notify(PC_SERVICE_READY) once serving), then
+ * reports STOPPED with its exit status. Returns 0 with *status set, or
+ * UV_ENOTSUP when the process was not started by the service manager (the
+ * caller then runs in console mode), or another UV_E* code.
+ */
+int pc_platform_service_run(int (*run)(void *data), void *data, int *status);
+
+typedef enum {
+    PC_SERVICE_INSTALL,   /* register (automatic start, LocalService, recovery, Event Log source) */
+    PC_SERVICE_UNINSTALL, /* stop if running, then remove */
+    PC_SERVICE_START,     /* start and wait until running or stopped */
+    PC_SERVICE_STOP       /* stop and wait until stopped */
+} pc_service_op_t;
+
+/*
+ * Administers the service called name. conf_path (install only; may be
+ * NULL for the default file) is stored, made absolute, in the service's
+ * command line. Returns 0 with a one-line outcome in msg, or an error code
+ * with the reason in msg ("not installed", "needs an administrator", ...).
+ */
+int pc_platform_service_admin(pc_service_op_t op, const char *name, const char *conf_path,
+                              char *msg, size_t msg_cap);
+
+/* ---- system log and paths ------------------------------------------------ */
+
+typedef enum { PC_SYSLOG_ERROR, PC_SYSLOG_WARNING, PC_SYSLOG_INFO } pc_syslog_level_t;
+
+/*
+ * Copies one message to the system's log where the error log would
+ * otherwise be lost: the Windows Event Log (source: the service name) when
+ * running as a service. Nothing on POSIX, where stderr is the journal.
+ */
+void pc_platform_system_log(pc_syslog_level_t level, const char *msg);
+
+/*
+ * Opens a log file for appending, creating it if needed; NULL with errno
+ * set on failure. Windows: shared for delete too, so that the file can be
+ * renamed away (rotated) while the proxy has it open, as on POSIX.
+ */
+FILE *pc_platform_fopen_log(const char *path);
+
+/*
+ * The configuration file read when no -c is given. POSIX: the sysconfdir
+ * path compiled in (/etc/portcullis/portcullis.conf for a /usr install).
+ * Windows: %ProgramData%\Portcullis\portcullis.conf.
+ */
+const char *pc_platform_default_conf(void);
 
 /*
  * --daemon: detaches into the background. Call it before any libuv object

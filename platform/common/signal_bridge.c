@@ -9,7 +9,7 @@
 
 #include <stdlib.h>
 
-struct pc_platform_events_s {
+struct pc__sigbridge_s {
     uv_signal_t sig[PC__SIGNAL_BRIDGE_MAX];
     pc_event_t ev[PC__SIGNAL_BRIDGE_MAX]; /* the event for sig[i] */
     int open_handles;                     /* handles not yet closed; frees the struct at 0 */
@@ -20,7 +20,7 @@ struct pc_platform_events_s {
 static void
 on_signal(uv_signal_t *h, int signum)
 {
-    pc_platform_events_t *ev = h->data;
+    pc__sigbridge_t *ev = h->data;
     size_t i = (size_t)(h - ev->sig);
 
     (void)signum;
@@ -32,7 +32,7 @@ on_signal(uv_signal_t *h, int signum)
 static void
 on_close(uv_handle_t *h)
 {
-    pc_platform_events_t *ev = h->data;
+    pc__sigbridge_t *ev = h->data;
 
     if (--ev->open_handles == 0) {
         free(ev);
@@ -41,9 +41,9 @@ on_close(uv_handle_t *h)
 
 int
 pc__signal_bridge_start(uv_loop_t *loop, const pc__signal_map_t *map, size_t n, pc_event_cb cb,
-                        void *data, pc_platform_events_t **out)
+                        void *data, pc__sigbridge_t **out)
 {
-    pc_platform_events_t *ev;
+    pc__sigbridge_t *ev;
     size_t i;
     int err = 0;
 
@@ -65,7 +65,7 @@ pc__signal_bridge_start(uv_loop_t *loop, const pc__signal_map_t *map, size_t n, 
     }
     if (err != 0) {
         /* The callback must never run after an error return: close everything. */
-        pc_platform_events_stop(ev);
+        pc__signal_bridge_stop(ev);
         return err;
     }
     *out = ev;
@@ -73,7 +73,7 @@ pc__signal_bridge_start(uv_loop_t *loop, const pc__signal_map_t *map, size_t n, 
 }
 
 void
-pc_platform_events_stop(pc_platform_events_t *ev)
+pc__signal_bridge_stop(pc__sigbridge_t *ev)
 {
     int i, n = ev->open_handles;
 

@@ -54,7 +54,7 @@ notify_address(struct sockaddr_un *sa)
 }
 
 static int
-format_state(pc_service_state_t state, char *msg, size_t cap)
+format_state(pc_service_state_t state, uint32_t wait_hint_ms, char *msg, size_t cap)
 {
     switch (state) {
     case PC_SERVICE_READY:
@@ -63,20 +63,25 @@ format_state(pc_service_state_t state, char *msg, size_t cap)
         return snprintf(msg, cap, "RELOADING=1\nMONOTONIC_USEC=%llu",
                         (unsigned long long)(uv_hrtime() / 1000u));
     case PC_SERVICE_STOPPING:
+        /* The drain may outlast TimeoutStopSec: ask for the time it needs. */
+        if (wait_hint_ms > 0) {
+            return snprintf(msg, cap, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%llu",
+                            (unsigned long long)wait_hint_ms * 1000u);
+        }
         return snprintf(msg, cap, "STOPPING=1");
     }
     return -1;
 }
 
 void
-pc_platform_notify(pc_service_state_t state)
+pc_platform_notify(pc_service_state_t state, uint32_t wait_hint_ms)
 {
     struct sockaddr_un sa;
     socklen_t sa_len = notify_address(&sa);
     char msg[64];
     int n, fd, saved = errno;
 
-    n = format_state(state, msg, sizeof(msg));
+    n = format_state(state, wait_hint_ms, msg, sizeof(msg));
     if (sa_len == 0 || n <= 0 || (size_t)n >= sizeof(msg)) {
         return;
     }

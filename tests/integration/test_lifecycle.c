@@ -625,6 +625,55 @@ test_lifecycle_sighup_reload(void **state)
     assert_true(origin_saw_via(f, o, 2, "1.1 second"));
 }
 
+/* `portcullis -c FILE -s ACTION` in test name's directory; returns the exit status. */
+static int64_t
+send_action(pc_it_fx_t *f, const char *name, const char *conf, const char *action, char **err)
+{
+    const char *args[] = {"portcullis", "-c", conf, "-s", action, NULL};
+
+    return pc_it_fx_run(f, name, args, NULL, err).exit_status;
+}
+
+/*
+ * -s reload, reopen and stop reach the proxy named by the PidFile (a signal
+ * on POSIX, a named event on Windows, where this is the only way to reload
+ * a console proxy); -s with no PidFile, a stale one, or an unknown action
+ * fails with a reason.
+ */
+static void
+test_lifecycle_send_actions(void **state)
+{
+    static const char name[] = "lifecycle_send_actions";
+    pc_it_fx_t *f = *state;
+    char *dir = pc_it_fx_defer(f, free, pc_it_test_dir(name));
+    const char *pid_file = pc_it_fx_strf(f, "%s/portcullis.pid", dir);
+    pc_it_proxy_t *p = pc_it_fx_proxy(f, name, pc_it_fx_strf(f, "PidFile %s", pid_file));
+    const char *conf = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "portcullis.conf"));
+    const char *bare = pc_it_fx_write_file(f, name, "bare.conf", "Listen 127.0.0.1:0\n");
+    size_t mark = pc_it_fx_stderr_mark(p);
+    pc_it_exit_t how;
+    char *err, *text;
+    size_t len;
+
+    assert_int_equal(send_action(f, name, conf, "reload", NULL), 0);
+    (void)pc_it_fx_wait_stderr_line(f, p, mark, "configuration reloaded", NULL);
+    assert_int_equal(send_action(f, name, conf, "reopen", NULL), 0);
+    (void)pc_it_fx_wait_stderr_line(f, p, mark, "access log reopened", NULL);
+
+    assert_int_equal(send_action(f, name, conf, "restart", &err), 2);
+    assert_non_null(strstr(err, "use stop, quit, reload or reopen"));
+    assert_int_equal(send_action(f, name, bare, "stop", &err), 1);
+    assert_non_null(strstr(err, "sets none"));
+
+    pc_it_proxy_expect_exit(p);
+    assert_int_equal(send_action(f, name, conf, "stop", NULL), 0);
+    assert_int_equal(pc_it_proxy_wait_exit(p, PC_IT_TIMEOUT_MS, &how), 0);
+    assert_int_equal(how.exit_status, 0);
+    assert_int_not_equal(pc_it_file_read(pid_file, &text, &len), 0); /* removed at exit */
+    assert_int_equal(send_action(f, name, conf, "stop", &err), 1);
+    assert_non_null(strstr(err, "is the proxy running?"));
+}
+
 /* SIGUSR1 after the access log was moved away: new lines go to a new file. */
 static void
 test_lifecycle_sigusr1_reopens_access_log(void **state)
@@ -693,6 +742,7 @@ main(void)
         PC_IT_TEST(test_lifecycle_builtin_defaults),
         PC_IT_TEST(test_lifecycle_sighup_reload),
         PC_IT_TEST(test_lifecycle_sigusr1_reopens_access_log),
+        PC_IT_TEST(test_lifecycle_send_actions),
         PC_IT_TEST(test_lifecycle_sigterm_idle_proxy),
         PC_IT_TEST(test_lifecycle_sigint_idle_clients),
         PC_IT_TEST(test_lifecycle_sigint_in_flight_completes),

@@ -4,7 +4,8 @@
  * The test binds a datagram socket, passes it to the proxy as
  * NOTIFY_SOCKET, and reads what arrives: READY=1 once the proxy listens;
  * RELOADING=1 with MONOTONIC_USEC (CLOCK_MONOTONIC, in microseconds) when a
- * reload starts and READY=1 when it ends, failed or not; STOPPING=1 when it
+ * reload starts and READY=1 when it ends, failed or not; STOPPING=1 with
+ * EXTEND_TIMEOUT_USEC (the ShutdownTimeout drain plus a margin) when it
  * stops. On Linux the abstract-namespace form ("@name") is tried too.
  */
 #include "it_fixture.h"
@@ -139,7 +140,8 @@ test_notify_lifecycle(void **state)
     reload(f, p, l, "Listen 127.0.0.1:0\nHeaderTimeout never\n"); /* a failed reload */
     pc_it_fx_close_client(f, pc_it_fx_client(f));
     assert_int_equal(pc_it_proxy_stop_clean(p, &how), 0);
-    assert_string_equal(next_message(f, l), "STOPPING=1");
+    /* The fixture's ShutdownTimeout is the default 10 s; 5 s of margin. */
+    assert_string_equal(next_message(f, l), "STOPPING=1\nEXTEND_TIMEOUT_USEC=15000000");
 }
 
 static void

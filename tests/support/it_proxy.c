@@ -349,7 +349,13 @@ pc_it_proxy_signal(pc_it_proxy_t *p, int signum)
         return UV_ESRCH;
     }
     p->signalled = true;
-    return uv_process_kill(&p->child.proc, signum);
+    return pc_it_sys_kill(&p->child.proc, signum);
+}
+
+void
+pc_it_proxy_expect_exit(pc_it_proxy_t *p)
+{
+    p->signalled = true;
 }
 
 bool

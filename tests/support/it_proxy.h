@@ -58,6 +58,9 @@ char *pc_it_proxy_path(const pc_it_proxy_t *p, const char *file);
 /* Sends a signal. 0 or a UV_E* code. */
 int pc_it_proxy_signal(pc_it_proxy_t *p, int signum);
 
+/* The test is about to make the proxy exit by other means (`-s stop`): not a crash. */
+void pc_it_proxy_expect_exit(pc_it_proxy_t *p);
+
 /* True once the process has exited (polls without blocking). */
 bool pc_it_proxy_exited(pc_it_proxy_t *p, pc_it_exit_t *how);
 

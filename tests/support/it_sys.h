@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <uv.h>
+
 /*
  * Process-wide set-up, once per test executable before any socket is used
  * (POSIX: ignore SIGPIPE so that a write to a closed socket is an error
@@ -31,5 +33,14 @@ int pc_it_sys_sigkill(void);
 /* SIGHUP (reload) and SIGUSR1 (reopen logs); 0 where the OS has none. */
 int pc_it_sys_sighup(void);
 int pc_it_sys_sigusr1(void);
+
+/*
+ * Delivers one of the signals above to the proxy. POSIX: the signal.
+ * Windows, which has no such signals: SIGKILL terminates the process; the
+ * others become the platform event the proxy maps them to on POSIX (TERM
+ * and INT stop, HUP reloads, USR1 reopens), sent the way `portcullis -s`
+ * sends it. 0 or a UV_E* code.
+ */
+int pc_it_sys_kill(uv_process_t *proc, int signum);
 
 #endif

@@ -70,3 +70,9 @@ pc_it_sys_sigusr1(void)
 {
     return SIGUSR1;
 }
+
+int
+pc_it_sys_kill(uv_process_t *proc, int signum)
+{
+    return uv_process_kill(proc, signum);
+}

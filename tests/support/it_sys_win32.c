@@ -1,12 +1,17 @@
 /*
  * it_sys_win32.c: it_sys.h for Windows. There is no SIGPIPE to ignore, and
- * RSS sampling is not implemented (the slow-reader test skips).
+ * RSS sampling is not implemented (the slow-reader test skips). The POSIX
+ * signals the tests send become the proxy's named control events, set by
+ * pc_platform_send_event() as `portcullis -s` does.
  */
 #include "it_sys.h"
 
-#include <uv.h>
+#include "portcullis/platform.h"
 
 #include <signal.h>
+
+/* Windows has no SIGUSR1; any number outside the others stands for it. */
+#define PC_IT_SIGUSR1 30
 
 void
 pc_it_sys_init(void)
@@ -43,11 +48,27 @@ pc_it_sys_sigkill(void)
 int
 pc_it_sys_sighup(void)
 {
-    return 0; /* reload arrives from the service manager on Windows */
+    return SIGHUP; /* defined by uv/win.h */
 }
 
 int
 pc_it_sys_sigusr1(void)
 {
-    return 0;
+    return PC_IT_SIGUSR1;
+}
+
+int
+pc_it_sys_kill(uv_process_t *proc, int signum)
+{
+    switch (signum) {
+    case SIGTERM:
+    case SIGINT:
+        return pc_platform_send_event(proc->pid, PC_EVENT_STOP);
+    case SIGHUP:
+        return pc_platform_send_event(proc->pid, PC_EVENT_RELOAD);
+    case PC_IT_SIGUSR1:
+        return pc_platform_send_event(proc->pid, PC_EVENT_REOPEN_LOGS);
+    default:
+        return uv_process_kill(proc, signum);
+    }
 }
