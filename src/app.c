@@ -56,12 +56,17 @@ pc_app_load_conf(const pc_app_args_t *a, pc_conf_t **out, pc_conf_error_t *err, 
     return rc;
 }
 
+/* The server has closed everything: the events go too, and the loop ends. */
 static void
 on_server_done(void *data)
 {
     pc_app_t *app = data;
 
     app->server = NULL;
+    if (app->events != NULL) {
+        pc_platform_events_stop(app->events);
+        app->events = NULL;
+    }
 }
 
 static bool
@@ -182,11 +187,28 @@ reopen_logs(pc_app_t *app)
     PC_LOG(PC_LOGL_INFO, 0, "access log reopened");
 }
 
-/* How long a stop may take: the drain deadline and a margin for the rest. */
-static uint32_t
-stop_wait_hint(const pc_app_t *app)
+/*
+ * STOP drains for ShutdownTimeout, GRACEFUL_STOP (QUIT) as long as any
+ * transaction lasts; either way the events stay on until the server is
+ * done, so that a second stop request closes everything at once.
+ */
+static void
+stop(pc_app_t *app, bool graceful)
 {
-    return (uint32_t)app->conf->shutdown_timeout_ms + 5000u;
+    if (app->server == NULL) {
+        return;
+    }
+    app->stops++;
+    if (app->stops == 1) {
+        PC_LOG(PC_LOGL_INFO, 0, graceful ? "stopping once every transaction ends" : "stopping");
+        /* The service manager is told how long the drain may take (0: unknown). */
+        pc_platform_notify(PC_SERVICE_STOPPING,
+                           graceful ? 0 : (uint32_t)app->conf->shutdown_timeout_ms + 5000u);
+    } else {
+        PC_LOG(PC_LOGL_INFO, 0, "stopping now");
+    }
+    pc_server_stop(app->server, graceful ? UINT64_MAX : app->conf->shutdown_timeout_ms,
+                   on_server_done, app);
 }
 
 static void
@@ -197,19 +219,7 @@ on_event(pc_event_t ev, void *data)
     switch (ev) {
     case PC_EVENT_STOP:
     case PC_EVENT_GRACEFUL_STOP:
-        if (app->server == NULL) {
-            return;
-        }
-        app->stops++;
-        PC_LOG(PC_LOGL_INFO, 0, app->stops == 1 ? "stopping" : "stopping now");
-        if (app->stops == 1) {
-            pc_platform_notify(PC_SERVICE_STOPPING, stop_wait_hint(app));
-        }
-        pc_server_stop(app->server, app->conf->shutdown_timeout_ms, on_server_done, app);
-        if (app->events != NULL) {
-            pc_platform_events_stop(app->events);
-            app->events = NULL;
-        }
+        stop(app, ev == PC_EVENT_GRACEFUL_STOP);
         break;
     case PC_EVENT_RELOAD:
         start_reload(app);
@@ -315,7 +325,7 @@ start_serving(pc_app_t *app)
             pc_server_stop(app->server, 0, on_server_done, app);
         }
     }
-    if (err != 0) {
+    if (err != 0 && app->events != NULL) {
         pc_platform_events_stop(app->events);
         app->events = NULL;
     }

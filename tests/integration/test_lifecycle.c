@@ -240,6 +240,69 @@ test_lifecycle_grace_period_ends(void **state)
 }
 
 /*
+ * A client whose request waits on a silent origin, through a proxy started
+ * with conf; returns the client.
+ */
+static pc_it_client_t *
+stuck_request(pc_it_fx_t *f, const char *name, const char *conf)
+{
+    pc_it_origin_opts_t opts;
+    pc_it_origin_t *o;
+    pc_it_client_t *c;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.silent = true;
+    o = pc_it_fx_origin(f, &opts);
+    pc_it_fx_proxy(f, name, conf);
+    c = pc_it_fx_client(f);
+    assert_int_equal(pc_it_client_send_str(c,
+                                           pc_it_fx_get_req(f, "127.0.0.1", pc_it_origin_port(o)),
+                                           PC_IT_TIMEOUT_MS),
+                     0);
+    assert_int_equal(pc_it_origin_wait_requests(o, 1, PC_IT_TIMEOUT_MS), 0);
+    return c;
+}
+
+/* A second TERM during a long drain closes everything at once, still a clean exit. */
+static void
+test_lifecycle_second_signal_forces(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_client_t *c = stuck_request(f, "lifecycle_second_signal", "ShutdownTimeout 60");
+    pc_it_proxy_t *p = f->proxy;
+    size_t mark = pc_it_fx_stderr_mark(p);
+    uint64_t start;
+
+    assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sigterm()), 0);
+    (void)pc_it_fx_wait_stderr_line(f, p, mark, "info stopping", NULL);
+    pc_it_sleep_ms(300);
+    assert_false(pc_it_proxy_exited(p, NULL)); /* draining: 60 s allowed */
+    start = pc_it_now_ms();
+    expect_clean_exit(p, pc_it_sys_sigterm(), 3000);
+    assert_true(pc_it_now_ms() - start < 3000);
+    (void)pc_it_fx_wait_stderr_line(f, p, mark, "stopping now", NULL);
+    assert_int_equal(pc_it_client_wait_close(c, 1000), 0);
+}
+
+/* QUIT drains with no deadline: past ShutdownTimeout it still waits; TERM then ends it. */
+static void
+test_lifecycle_quit_waits_past_deadline(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_client_t *c = stuck_request(f, "lifecycle_quit_no_deadline", "ShutdownTimeout 1");
+    pc_it_proxy_t *p = f->proxy;
+    size_t mark = pc_it_fx_stderr_mark(p);
+
+    assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sigquit()), 0);
+    (void)pc_it_fx_wait_stderr_line(f, p, mark, "stopping once every transaction ends", NULL);
+    pc_it_sleep_ms(1800);
+    assert_false(pc_it_proxy_exited(p, NULL));
+    assert_int_equal(pc_it_client_wait_bytes(c, 1, 10), UV_ETIMEDOUT); /* still open, unanswered */
+    expect_clean_exit(p, pc_it_sys_sigterm(), 3000);
+    assert_int_equal(pc_it_client_wait_close(c, 1000), 0);
+}
+
+/*
  * A proxy with IdleTimeout 1 and a client whose CONNECT tunnel to an echo
  * origin is established (the 200 line read); `first` is sent with the head.
  */
@@ -747,6 +810,8 @@ main(void)
         PC_IT_TEST(test_lifecycle_sigint_idle_clients),
         PC_IT_TEST(test_lifecycle_sigint_in_flight_completes),
         PC_IT_TEST(test_lifecycle_grace_period_ends),
+        PC_IT_TEST(test_lifecycle_second_signal_forces),
+        PC_IT_TEST(test_lifecycle_quit_waits_past_deadline),
         PC_IT_TEST(test_lifecycle_idle_tunnel_closed),
         PC_IT_TEST(test_lifecycle_active_tunnel_outlives_idle_timeout),
         PC_IT_TEST(test_lifecycle_access_log_get_line),

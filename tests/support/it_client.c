@@ -62,6 +62,9 @@ static int
 run_until(pc_it_client_t *c, cond_fn cond, uint64_t arg, uint64_t timeout_ms)
 {
     c->timed_out = false;
+    /* The loop's clock stood still while the test slept: without this the
+     * timer would fire before the poll, which would then wait forever. */
+    uv_update_time(&c->loop);
     uv_timer_start(&c->timer, on_timer, timeout_ms, 0);
     while (!cond(c, arg) && !c->timed_out) {
         uv_run(&c->loop, UV_RUN_ONCE);

@@ -30,16 +30,17 @@ int pc_it_sys_sigint(void);
 int pc_it_sys_sigterm(void);
 int pc_it_sys_sigkill(void);
 
-/* SIGHUP (reload) and SIGUSR1 (reopen logs); 0 where the OS has none. */
+/* SIGHUP (reload), SIGUSR1 (reopen logs) and SIGQUIT (stop without deadline). */
 int pc_it_sys_sighup(void);
 int pc_it_sys_sigusr1(void);
+int pc_it_sys_sigquit(void);
 
 /*
  * Delivers one of the signals above to the proxy. POSIX: the signal.
  * Windows, which has no such signals: SIGKILL terminates the process; the
  * others become the platform event the proxy maps them to on POSIX (TERM
- * and INT stop, HUP reloads, USR1 reopens), sent the way `portcullis -s`
- * sends it. 0 or a UV_E* code.
+ * and INT stop, QUIT stops without deadline, HUP reloads, USR1 reopens), sent the way `portcullis
+ * -s` sends it. 0 or a UV_E* code.
  */
 int pc_it_sys_kill(uv_process_t *proc, int signum);
 

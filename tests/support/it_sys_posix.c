@@ -72,6 +72,12 @@ pc_it_sys_sigusr1(void)
 }
 
 int
+pc_it_sys_sigquit(void)
+{
+    return SIGQUIT;
+}
+
+int
 pc_it_sys_kill(uv_process_t *proc, int signum)
 {
     return uv_process_kill(proc, signum);

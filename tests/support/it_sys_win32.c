@@ -10,8 +10,9 @@
 
 #include <signal.h>
 
-/* Windows has no SIGUSR1; any number outside the others stands for it. */
+/* Windows has no SIGUSR1 or SIGQUIT; numbers outside the others stand for them. */
 #define PC_IT_SIGUSR1 30
+#define PC_IT_SIGQUIT 3
 
 void
 pc_it_sys_init(void)
@@ -58,6 +59,12 @@ pc_it_sys_sigusr1(void)
 }
 
 int
+pc_it_sys_sigquit(void)
+{
+    return PC_IT_SIGQUIT;
+}
+
+int
 pc_it_sys_kill(uv_process_t *proc, int signum)
 {
     switch (signum) {
@@ -68,6 +75,8 @@ pc_it_sys_kill(uv_process_t *proc, int signum)
         return pc_platform_send_event(proc->pid, PC_EVENT_RELOAD);
     case PC_IT_SIGUSR1:
         return pc_platform_send_event(proc->pid, PC_EVENT_REOPEN_LOGS);
+    case PC_IT_SIGQUIT:
+        return pc_platform_send_event(proc->pid, PC_EVENT_GRACEFUL_STOP);
     default:
         return uv_process_kill(proc, signum);
     }
