@@ -6,8 +6,10 @@
 #   2b. libFuzzer: every fuzz target for a short time (scripts/fuzz.sh);
 #   3. valgrind (memcheck) over every unit test and under the proxy in every
 #      integration test;
-#   4. Windows: the mingw-w64 cross build with -Werror, and the unit tests
-#      under wine (scripts/windows-cross.sh).
+#   4. packages: .deb and .rpm built, inspected, linted, and the .deb
+#      installed, run, upgraded and purged (scripts/linux-packages.sh);
+#   5. Windows: the mingw-w64 cross build with -Werror, and every test under
+#      wine, the Windows service included (scripts/windows-cross.sh).
 # Exits non-zero if any step fails. Used by .ci/run and the GitHub Linux job.
 set -eu
 cd "$(dirname "$0")/.."
@@ -52,7 +54,10 @@ PC_FUZZ_SECONDS=${PC_FUZZ_SECONDS:-20} scripts/fuzz.sh || status=1
 step "tests (valgrind: every unit test, and the proxy in every integration test)"
 (cd build-ci && ctest --output-on-failure -j"$JOBS" -L valgrind) || status=1
 
-step "windows (mingw-w64 cross build, -Werror; unit tests under wine)"
+step "packages (.deb and .rpm: build, lint, install, upgrade, purge)"
+scripts/linux-packages.sh || status=1
+
+step "windows (mingw-w64 cross build, -Werror; every test under wine)"
 scripts/windows-cross.sh || status=1
 
 step "summary"
