@@ -119,9 +119,11 @@ send_action(const pc_args_t *a)
     rc = pc_pidfile_read(conf->pid_file, &pid, msg, sizeof(msg));
     if (rc == 0) {
         rc = pc_platform_send_event(pid, actions[i].ev);
-        snprintf(msg, sizeof(msg), "cannot send %s to process %ld (from %s): %s", a->send, pid,
-                 conf->pid_file,
-                 rc == UV_ESRCH ? "no such proxy; a stale pid file?" : pc_strerror(rc));
+        if (rc != 0) {
+            snprintf(msg, sizeof(msg), "cannot send %s to process %ld (from %s): %s", a->send, pid,
+                     conf->pid_file,
+                     rc == UV_ESRCH ? "no such proxy; a stale pid file?" : pc_strerror(rc));
+        }
     }
     if (rc != 0) {
         fprintf(stderr, "portcullis: %s\n", msg);

@@ -96,14 +96,17 @@ wrap_args(char **args, char **words)
     return out;
 }
 
-/* Spawns args (args[0] is the binary) with stdout/stderr to files. */
+/*
+ * Spawns args (args[0] is the binary) with stdout/stderr to the files
+ * <dir>/<prefix>stdout.log and <prefix>stderr.log.
+ */
 static int
-spawn(uv_loop_t *loop, child_t *ch, char **args0, const char *dir)
+spawn(uv_loop_t *loop, child_t *ch, char **args0, const char *dir, const char *prefix)
 {
     char *words;
     char **args = wrap_args(args0, &words);
-    char *out_path = pc_it_strf("%s/stdout.log", dir);
-    char *err_path = pc_it_strf("%s/stderr.log", dir);
+    char *out_path = pc_it_strf("%s/%sstdout.log", dir, prefix);
+    char *err_path = pc_it_strf("%s/%sstderr.log", dir, prefix);
     int out_fd = open_out(loop, out_path);
     int err_fd = open_out(loop, err_path);
     uv_process_options_t o;
@@ -266,7 +269,7 @@ proxy_launch(pc_it_proxy_t *p, const char *conf_extra, uint64_t timeout_ms)
         rc = write_config(p->dir, conf_extra);
     }
     if (rc == 0) {
-        rc = spawn(&p->loop, &p->child, args, p->dir);
+        rc = spawn(&p->loop, &p->child, args, p->dir, "");
     }
     if (rc == 0) {
         rc = wait_listening(p, timeout_ms);
@@ -451,17 +454,18 @@ pc_it_run(const char *name, const char *const *argv, uint64_t timeout_ms, pc_it_
         free(dir);
         return UV_EIO;
     }
-    rc = spawn(&loop, &ch, args, dir);
+    /* run-*.log: a proxy of the same test may be writing to stderr.log. */
+    rc = spawn(&loop, &ch, args, dir, "run-");
     if (rc == 0) {
         rc = wait_child(&loop, &ch, timeout_ms);
     }
     child_reap(&loop, &ch);
     *how = ch.how;
     if (out_text != NULL) {
-        *out_text = read_or_empty(dir, "stdout.log");
+        *out_text = read_or_empty(dir, "run-stdout.log");
     }
     if (err_text != NULL) {
-        *err_text = read_or_empty(dir, "stderr.log");
+        *err_text = read_or_empty(dir, "run-stderr.log");
     }
     free(dir);
     return rc;

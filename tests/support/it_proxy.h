@@ -87,7 +87,8 @@ void pc_it_proxy_dump_stderr(const pc_it_proxy_t *p);
  * Runs the binary with argv (argv[0] is replaced by the binary path; the
  * array ends with NULL) in the work directory <work>/<name>/, waiting at
  * most timeout_ms. *out_text and *err_text (malloc'd, may be passed NULL)
- * receive what it printed. Returns 0 or UV_ETIMEDOUT (the process is
+ * receive what it printed (kept in run-stdout.log and run-stderr.log, beside
+ * the files of a proxy of the same test). Returns 0 or UV_ETIMEDOUT (the process is
  * killed) or the spawn error.
  */
 int pc_it_run(const char *name, const char *const *argv, uint64_t timeout_ms, pc_it_exit_t *how,
