@@ -61,6 +61,7 @@ static int set_list(parse_t *p, const directive_t *d, const char *v, size_t len)
 static int set_default_policy(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_flag(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_access_log(parse_t *p, const directive_t *d, const char *v, size_t len);
+static int set_path(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_string(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_seconds(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len);
@@ -78,7 +79,7 @@ static const directive_t directives[] = {
     {"DenyPrivateDestinations", set_flag, false, offsetof(pc_conf_t, deny_private), 0, 0},
     {"PolicyDetail", set_flag, false, offsetof(pc_conf_t, policy_detail), 0, 0},
     {"AccessLog", set_access_log, false, 0, 0, 0},
-    {"PidFile", set_string, false, offsetof(pc_conf_t, pid_file), 0, 0},
+    {"PidFile", set_path, false, offsetof(pc_conf_t, pid_file), 0, 0},
     {"User", set_string, false, offsetof(pc_conf_t, user), 0, 0},
     {"Group", set_string, false, offsetof(pc_conf_t, group), 0, 0},
     {"HeaderTimeout", set_seconds, false, offsetof(pc_conf_t, header_timeout_ms), 1, 86400},
@@ -366,12 +367,49 @@ set_connect_port(parse_t *p, const directive_t *d, const char *v, size_t len)
     return 0;
 }
 
+/* Absolute: "/x", "\\x" (and UNC "\\\\host"), or a drive "C:..." (Windows). */
+static bool
+is_absolute(const char *v, size_t len)
+{
+    return (len > 0 && (v[0] == '/' || v[0] == '\\'))
+           || (len > 1 && v[1] == ':'
+               && ((v[0] >= 'A' && v[0] <= 'Z') || (v[0] >= 'a' && v[0] <= 'z')));
+}
+
+/*
+ * A path from the file: a relative one is taken relative to the directory
+ * of the configuration file (not the working directory, which is / under
+ * systemd and the system directory for a Windows service).
+ */
+static char *
+dup_path(const parse_t *p, const char *v, size_t len)
+{
+    const char *slash = strrchr(p->origin, '/'), *bslash = strrchr(p->origin, '\\');
+    size_t dir_len;
+    char *out;
+
+    if (bslash != NULL && (slash == NULL || bslash > slash)) {
+        slash = bslash;
+    }
+    if (is_absolute(v, len) || slash == NULL) {
+        return dup_text(v, len);
+    }
+    dir_len = (size_t)(slash - p->origin) + 1; /* with the separator */
+    out = malloc(dir_len + len + 1);
+    if (out != NULL) {
+        memcpy(out, p->origin, dir_len);
+        memcpy(out + dir_len, v, len);
+        out[dir_len + len] = '\0';
+    }
+    return out;
+}
+
 static int
 set_list(parse_t *p, const directive_t *d, const char *v, size_t len)
 {
     pc_conf_t *conf = p->conf;
     pc_list_file_t *lists;
-    char *path = dup_text(v, len);
+    char *path = dup_path(p, v, len);
 
     if (path == NULL) {
         return fail_nomem(p);
@@ -426,7 +464,7 @@ set_access_log(parse_t *p, const directive_t *d, const char *v, size_t len)
 
     /* The keywords are case-insensitive like the directive names; anything else is a path. */
     if (!eq_nocase(v, len, "off")) {
-        path = eq_nocase(v, len, "stdout") ? dup_text("stdout", 6) : dup_text(v, len);
+        path = eq_nocase(v, len, "stdout") ? dup_text("stdout", 6) : dup_path(p, v, len);
         if (path == NULL) {
             return fail_nomem(p);
         }
@@ -436,7 +474,22 @@ set_access_log(parse_t *p, const directive_t *d, const char *v, size_t len)
     return 0;
 }
 
-/* A free-form value (a path, a user name) kept as text at d->offset. */
+/* A path kept at d->offset, made relative to the configuration's directory. */
+static int
+set_path(parse_t *p, const directive_t *d, const char *v, size_t len)
+{
+    char **field = (char **)(void *)((char *)p->conf + d->offset);
+    char *text = dup_path(p, v, len);
+
+    if (text == NULL) {
+        return fail_nomem(p);
+    }
+    free(*field);
+    *field = text;
+    return 0;
+}
+
+/* A free-form value (a user name) kept as text at d->offset. */
 static int
 set_string(parse_t *p, const directive_t *d, const char *v, size_t len)
 {

@@ -3,8 +3,9 @@
  *
  * Started as root with "User nobody", the proxy must bind and write its pid
  * file as root, then run with every user and group id of nobody and no
- * supplementary group of root's, and still serve. A drop that cannot be
- * done (unknown user, Group without User) stops the start with the reason.
+ * supplementary group of root's, and still serve, and reopen its access
+ * log as that user. A drop that cannot be done (unknown user, Group
+ * without User) stops the start with the reason.
  */
 #include "it_fixture.h"
 
@@ -96,6 +97,85 @@ test_privileges_drop_to_nobody(void **state)
 #endif
 }
 
+/* The number of lines in path (0 if it cannot be read). */
+static size_t
+count_lines(const char *path)
+{
+    char *text = NULL;
+    size_t len = 0, n = 0, i;
+
+    if (pc_it_file_read(path, &text, &len) != 0) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        n += text[i] == '\n';
+    }
+    free(text);
+    return n;
+}
+
+/*
+ * After the drop, SIGUSR1 reopens the access log as the new user: in a
+ * directory that user may write, the moved file is followed by a new one it
+ * owns; in one it may not, the error is logged and the lines keep going to
+ * the file still open, so none is lost.
+ */
+static void
+test_privileges_reopen_after_drop(void **state)
+{
+#ifdef __linux__
+    static const char name[] = "privileges_reopen_after_drop";
+    pc_it_fx_t *f = *state;
+    struct passwd *pw = getpwnam("nobody");
+    char *dir = pc_it_fx_defer(f, free, pc_it_test_dir(name));
+    const char *log = pc_it_fx_strf(f, "%s/access.log", dir);
+    const char *rotated = pc_it_fx_strf(f, "%s/access.log.1", dir);
+    const char *req;
+    pc_it_proxy_t *p;
+    struct stat st;
+    size_t mark;
+
+    if (geteuid() != 0 || pw == NULL) {
+        skip();
+    }
+    req = pc_it_fx_get_req(f, "127.0.0.1", pc_it_origin_port(pc_it_fx_http_origin(f, ok_response)));
+    pc_it_file_remove(log);
+    pc_it_file_remove(rotated);
+    assert_int_equal(chown(dir, pw->pw_uid, pw->pw_gid), 0);
+    p = pc_it_fx_proxy(f, name, "User nobody");
+    pc_it_fx_expect_200(f, req, "ok");
+    (void)pc_it_fx_wait_log_lines(f, p, 1);
+
+    assert_int_equal(rename(log, rotated), 0);
+    mark = pc_it_fx_stderr_mark(p);
+    assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sigusr1()), 0);
+    (void)pc_it_fx_wait_stderr_line(f, p, mark, "access log reopened", NULL);
+    pc_it_fx_expect_200(f, req, "ok");
+    (void)pc_it_fx_wait_log_lines(f, p, 1);
+    assert_int_equal(stat(log, &st), 0);
+    assert_int_equal(st.st_uid, pw->pw_uid);
+
+    /* Now a directory nobody may not write to. */
+    assert_int_equal(chown(dir, 0, 0), 0);
+    assert_int_equal(rename(log, rotated), 0);
+    mark = pc_it_fx_stderr_mark(p);
+    assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sigusr1()), 0);
+    (void)pc_it_fx_wait_stderr_line(f, p, mark, "cannot reopen access log", "permission denied");
+    pc_it_fx_expect_200(f, req, "ok");
+    {
+        uint64_t deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
+
+        while (count_lines(rotated) < 2 && pc_it_now_ms() < deadline) {
+            pc_it_sleep_ms(20);
+        }
+    }
+    assert_int_equal(count_lines(rotated), 2); /* the open file got the line */
+#else
+    (void)state;
+    skip(); /* User nobody's ids checked as on Linux */
+#endif
+}
+
 /* Starts with conf and expects exit status 1 with needle on stderr. */
 static void
 expect_start_fails(pc_it_fx_t *f, const char *name, const char *conf_text, const char *needle)
@@ -132,6 +212,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         PC_IT_TEST(test_privileges_drop_to_nobody),
+        PC_IT_TEST(test_privileges_reopen_after_drop),
         PC_IT_TEST(test_privileges_unknown_user),
         PC_IT_TEST(test_privileges_group_needs_user),
     };

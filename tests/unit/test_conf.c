@@ -277,6 +277,53 @@ test_conf_lists(void **state)
     pc_conf_free(conf);
 }
 
+/* Parses text as the file named origin; asserts success. */
+static pc_conf_t *
+parse_as(const char *origin, const char *text)
+{
+    pc_conf_t *conf = NULL;
+    pc_conf_error_t err;
+
+    if (pc_conf_parse(text, strlen(text), origin, &conf, &err) != 0) {
+        fail_msg("%s", err.msg);
+    }
+    return conf;
+}
+
+/*
+ * Relative list, log and pid file paths are taken from the configuration
+ * file's directory (POSIX or Windows separators); absolute ones, drive
+ * paths, "stdout" and a file named without a directory are kept as written.
+ */
+static void
+test_conf_relative_paths(void **state)
+{
+    const char *text = "Blocklist lists/ads.txt\nAllowlist /srv/allow.txt\n"
+                       "AccessLog access.log\nPidFile run/p.pid\n";
+    pc_conf_t *conf = parse_as("/etc/portcullis/portcullis.conf", text);
+
+    (void)state;
+    assert_string_equal(conf->lists[0].path, "/etc/portcullis/lists/ads.txt");
+    assert_string_equal(conf->lists[1].path, "/srv/allow.txt");
+    assert_string_equal(conf->access_log, "/etc/portcullis/access.log");
+    assert_string_equal(conf->pid_file, "/etc/portcullis/run/p.pid");
+    pc_conf_free(conf);
+
+    conf = parse_as("C:\\ProgramData\\Portcullis\\portcullis.conf",
+                    "Blocklist lists\\ads.txt\nAllowlist D:\\allow.txt\n"
+                    "Allowlist \\\\server\\share\\a.txt\nAccessLog stdout\n");
+    assert_string_equal(conf->lists[0].path, "C:\\ProgramData\\Portcullis\\lists\\ads.txt");
+    assert_string_equal(conf->lists[1].path, "D:\\allow.txt");
+    assert_string_equal(conf->lists[2].path, "\\\\server\\share\\a.txt");
+    assert_string_equal(conf->access_log, "stdout");
+    pc_conf_free(conf);
+
+    conf = parse_as("portcullis.conf", text); /* a file in the working directory */
+    assert_string_equal(conf->lists[0].path, "lists/ads.txt");
+    assert_string_equal(conf->access_log, "access.log");
+    pc_conf_free(conf);
+}
+
 static void
 test_conf_pid_file_user_group(void **state)
 {
@@ -783,6 +830,7 @@ main(void)
         cmocka_unit_test(test_conf_lists),
         cmocka_unit_test(test_conf_policy_switches),
         cmocka_unit_test(test_conf_pid_file_user_group),
+        cmocka_unit_test(test_conf_relative_paths),
         cmocka_unit_test(test_conf_access_log),
         cmocka_unit_test(test_conf_numbers_valid),
         cmocka_unit_test(test_conf_log_level_and_via),
