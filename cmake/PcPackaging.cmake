@@ -241,5 +241,54 @@ endif()
       /usr/lib/sysusers.d /usr/share/man /usr/share/man/man5 /usr/share/man/man8)
 endif()
 
-# Windows packaging (WIX) settings belong above this line, in an if(WIN32) block.
+if(WIN32)
+  # ---- Windows: MSI (CPack WIX on Windows; wixl for the Linux CI) ---------
+  # packaging/windows: the default configuration and blocklist (installed in
+  # %ProgramData%\Portcullis), service-elements.xml (the service and Event
+  # Log source, shared by both MSI builds), programdata.wxs (the ProgramData
+  # files, shared too), and the two wrappers configured here.
+  set(_pc_win "${PROJECT_SOURCE_DIR}/packaging/windows")
+  set(_pc_gen "${PROJECT_BINARY_DIR}/packaging")
+  # Never change it: MajorUpgrade finds the installed product by it.
+  set(PC_WIX_UPGRADE_GUID "A4A641CF-E295-460B-9E7A-DC46EDDB116C")
+  set(PC_WIX_EXE_ID "CM_FP_bin.portcullis.exe") # CPack's File Id for bin/portcullis.exe
+  file(READ "${_pc_win}/service-elements.xml" _pc_elems)
+  string(CONFIGURE "${_pc_elems}" PC_WIX_SERVICE_ELEMENTS @ONLY)
+  configure_file("${_pc_win}/wix-patch.xml.in" "${_pc_gen}/wix-patch.xml" @ONLY)
+  configure_file("${_pc_win}/portcullis-wixl.wxs.in" "${_pc_gen}/portcullis-wixl.wxs" @ONLY)
+
+  set(CPACK_GENERATOR "WIX;ZIP")
+  set(CPACK_PACKAGE_INSTALL_DIRECTORY "Portcullis")
+  set(CPACK_PACKAGE_FILE_NAME "portcullis-${PROJECT_VERSION}-win64")
+  set(CPACK_WIX_UPGRADE_GUID "${PC_WIX_UPGRADE_GUID}")
+  set(CPACK_WIX_PATCH_FILE "${_pc_gen}/wix-patch.xml")
+  set(CPACK_WIX_EXTRA_SOURCES "${_pc_win}/programdata.wxs")
+  set(CPACK_WIX_CANDLE_EXTRA_FLAGS "-dPcWinSrc=${_pc_win}")
+  set(CPACK_WIX_EXTENSIONS WixUtilExtension) # util:ServiceConfig (recovery actions)
+
+  # The same MSI content with wixl, from a cross build: cmake --build . --target msi-wixl
+  # makes portcullis-<version>-win64-wixl.msi in the build directory.
+  find_program(PC_WIXL wixl)
+  if(PC_WIXL)
+    set(_pc_stage "${_pc_gen}/wixl-stage")
+    set(_pc_msi "${PROJECT_BINARY_DIR}/portcullis-${PROJECT_VERSION}-win64-wixl.msi")
+    add_custom_command(
+      OUTPUT "${_pc_msi}"
+      COMMAND "${CMAKE_COMMAND}" -E make_directory "${_pc_stage}"
+      COMMAND "${CMAKE_COMMAND}" -E copy $<TARGET_FILE:portcullis> "${_pc_win}/portcullis.conf"
+              "${_pc_win}/blocklist.txt" "${_pc_win}/programdata.wxs"
+              "${_pc_gen}/portcullis-wixl.wxs" "${_pc_stage}"
+      # wixl resolves Source paths relative to the working directory only.
+      COMMAND "${CMAKE_COMMAND}" -E chdir "${_pc_stage}" "${PC_WIXL}" -a x64 -D PcWinSrc=.
+              -o "${_pc_msi}" portcullis-wixl.wxs programdata.wxs
+      DEPENDS portcullis "${_pc_gen}/portcullis-wixl.wxs" "${_pc_win}/programdata.wxs"
+              "${_pc_win}/portcullis.conf" "${_pc_win}/blocklist.txt"
+      COMMENT "Building the MSI with wixl"
+      VERBATIM)
+    # Part of every cross build: it takes a fraction of a second, and the
+    # integration test wine_msi installs it.
+    add_custom_target(msi-wixl ALL DEPENDS "${_pc_msi}")
+  endif()
+endif()
+
 include(CPack)

@@ -5,7 +5,8 @@
 # executables import system DLLs only, and runs the whole ctest suite under
 # wine: unit tests, fuzz corpus replays, the config check, and the
 # integration tests (the proxy on loopback, Ctrl-C in the console, the
-# Windows service installed, started, reloaded, stopped and removed).
+# Windows service installed, started, reloaded, stopped and removed, and the
+# MSI built with wixl installed, used and removed).
 # Like the Linux suite, it runs in the network sandbox (sandbox.sh), with
 # its own wineserver inside.
 set -eu
@@ -16,7 +17,7 @@ WINEPREFIX=${WINEPREFIX:-$(pwd)/build-wine} # as scripts/windows/wine-run.sh
 export PREFIX WINEPREFIX
 
 missing=""
-for p in gcc-mingw-w64-x86-64-win32 wine wine64 dpkg-dev cmake; do
+for p in gcc-mingw-w64-x86-64-win32 wine wine64 dpkg-dev cmake wixl msitools curl python3; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
         || missing="$missing $p"
 done
