@@ -3,9 +3,10 @@
  *
  * Owns the one datagram per state change to $NOTIFY_SOCKET: "READY=1",
  * "RELOADING=1\nMONOTONIC_USEC=<now>" (what Type=notify-reload expects) and
- * "STOPPING=1". The socket is opened per message: there are a handful in a
- * process's life. Written directly (no libsystemd); a missing or broken
- * socket costs nothing but the message.
+ * "STOPPING=1" (with EXTEND_TIMEOUT_USEC for the drain). The socket is
+ * opened per message: there are a handful in a process's life. Written
+ * directly (no libsystemd); a missing or broken socket costs nothing but
+ * the message.
  */
 #include "portcullis/platform.h"
 
