@@ -428,7 +428,8 @@ if [ "$INSTALL" = 1 ]; then
     check "after purge: /etc/logrotate.d/portcullis is gone" test ! -e /etc/logrotate.d/portcullis
     check "after purge: the enable link is gone" \
         test ! -e /etc/systemd/system/multi-user.target.wants/portcullis.service
-    check "after purge: the user stays (see postrm)" sh -c 'getent passwd portcullis >/dev/null'
+    check "after purge: the user is gone" sh -c '! getent passwd portcullis >/dev/null'
+    check "after purge: the group is gone" sh -c '! getent group portcullis >/dev/null'
 fi
 
 passed=$(grep -c '^pass$' "$RESULTS" || true)
