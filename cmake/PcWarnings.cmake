@@ -4,6 +4,8 @@ add_library(pc_options INTERFACE)
 
 if(MSVC)
   target_compile_options(pc_options INTERFACE /W4 /utf-8 /wd4100)
+  # fopen, strcpy, snprintf: standard C, which MSVC calls "unsafe" (C4996).
+  target_compile_definitions(pc_options INTERFACE _CRT_SECURE_NO_WARNINGS)
 else()
   target_compile_options(pc_options INTERFACE
     -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes

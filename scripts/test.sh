@@ -1,6 +1,7 @@
 #!/bin/sh
 # test.sh: install the dependencies, then build and run every test:
-#   0. lint: clang-format 14 and the src/ platform-isolation check;
+#   0. lint: clang-format 14, the src/ platform-isolation check, and the
+#      GitHub Actions workflows (scripts/lint-workflows.sh);
 #   1. gcc, -Werror, the whole ctest suite (unit + integration + curl);
 #   2. clang with ASan+UBSan, the whole suite again;
 #   2b. libFuzzer: every fuzz target for a short time (scripts/fuzz.sh);
@@ -31,6 +32,9 @@ if grep -rnE '_WIN32|<windows\.h>|<unistd\.h>|<signal\.h>|<pwd\.h>|<sys/' src/; 
     echo "src/ must not contain OS conditionals or OS headers (use platform/)"
     status=1
 fi
+
+step "lint (GitHub Actions workflows: actionlint, shellcheck; scripts/lint-workflows.sh)"
+scripts/lint-workflows.sh || status=1
 
 step "build (gcc, -Werror)"
 cmake -S . -B build-ci -DPC_WERROR=ON -DPC_VALGRIND_TESTS=ON \
