@@ -66,6 +66,7 @@ static int set_string(parse_t *p, const directive_t *d, const char *v, size_t le
 static int set_seconds(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_log_level(parse_t *p, const directive_t *d, const char *v, size_t len);
+static int set_alog_format(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_via_name(parse_t *p, const directive_t *d, const char *v, size_t len);
 
 static const directive_t directives[] = {
@@ -79,6 +80,8 @@ static const directive_t directives[] = {
     {"DenyPrivateDestinations", set_flag, false, offsetof(pc_conf_t, deny_private), 0, 0},
     {"PolicyDetail", set_flag, false, offsetof(pc_conf_t, policy_detail), 0, 0},
     {"AccessLog", set_access_log, false, 0, 0, 0},
+    {"AccessLogFormat", set_alog_format, false, 0, 0, 0},
+    {"AccessLogQuery", set_flag, false, offsetof(pc_conf_t, access_log_query), 0, 0},
     {"PidFile", set_path, false, offsetof(pc_conf_t, pid_file), 0, 0},
     {"User", set_string, false, offsetof(pc_conf_t, user), 0, 0},
     {"Group", set_string, false, offsetof(pc_conf_t, group), 0, 0},
@@ -471,6 +474,20 @@ set_access_log(parse_t *p, const directive_t *d, const char *v, size_t len)
     }
     free(p->conf->access_log);
     p->conf->access_log = path;
+    return 0;
+}
+
+static int
+set_alog_format(parse_t *p, const directive_t *d, const char *v, size_t len)
+{
+    int fmt = pc_alog_format_parse(v, len);
+    char q[QUOTE_BUF];
+
+    if (fmt < 0) {
+        return fail(p, PC_E_CONF_VALUE, "%s: '%s' is not native, squid, common, combined or json",
+                    d->name, quote(q, v, len));
+    }
+    p->conf->access_log_format = (pc_alog_format_t)fmt;
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access_format.h"
 #include "acl.h"
 #include "addr.h"
 #include "policy.h"
@@ -57,10 +58,12 @@ typedef struct pc_conf_s {
     bool deny_private;   /* DenyPrivateDestinations */
     bool policy_detail;  /* PolicyDetail: 403 bodies name the rule's list and line */
 
-    char *access_log; /* owned; NULL = off, "stdout", or a file path */
-    char *pid_file;   /* owned; PidFile, NULL = none */
-    char *user;       /* owned; User (drop root to it), NULL = none */
-    char *group;      /* owned; Group, NULL = the user's own */
+    char *access_log;                   /* owned; NULL = off, "stdout", or a file path */
+    pc_alog_format_t access_log_format; /* AccessLogFormat, default native */
+    bool access_log_query;              /* AccessLogQuery: keep the query in URLs, default no */
+    char *pid_file;                     /* owned; PidFile, NULL = none */
+    char *user;                         /* owned; User (drop root to it), NULL = none */
+    char *group;                        /* owned; Group, NULL = the user's own */
 
     uint64_t header_timeout_ms;   /* HeaderTimeout, default 30 s */
     uint64_t connect_timeout_ms;  /* ConnectTimeout, default 10 s */

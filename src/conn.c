@@ -140,15 +140,23 @@ log_txn(pc_conn_t *c)
     }
     pc__gate_decision(c, decision, sizeof(decision));
     rec.start_ms = c->start_wall_ms;
+    rec.id = c->id;
     rec.client = c->peer;
+    rec.user = NULL; /* no proxy authentication (yet) */
     rec.method = c->method;
     rec.target = c->target_text;
+    rec.host = c->target.host;
+    rec.port = c->target.port;
+    rec.http_minor = c->client_minor;
+    rec.upstream = c->upstream_peer;
     rec.status = c->status;
     rec.bytes_in = c->bytes_in;
     rec.bytes_out = c->bytes_out;
     rec.duration_ms = uv_now(c->client.loop) - c->start_loop_ms;
     rec.decision = decision;
-    pc_access_log_write(c->alog, &rec);
+    rec.referer = c->referer[0] != '\0' ? c->referer : NULL;
+    rec.user_agent = c->user_agent[0] != '\0' ? c->user_agent : NULL;
+    pc_access_log_write(c->alog, c->conf->access_log_format, c->conf->access_log_query, &rec);
 }
 
 void
@@ -446,6 +454,16 @@ on_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 void
 pc__conn_txn_begin(pc_conn_t *c)
 {
+    /* Every request after a connection's first gets an id of its own; the
+     * error log's "#id" then names the request, as the access log does. */
+    if (c->txns++ > 0) {
+        c->id = pc__server_next_id(c->server);
+    }
+    c->target.host[0] = '\0';
+    c->target.port = 0;
+    c->upstream_peer[0] = '\0';
+    c->user_agent[0] = '\0';
+    c->referer[0] = '\0';
     c->txn_active = true;
     memset(&c->host_verdict, 0, sizeof(c->host_verdict));
     memset(&c->verdict, 0, sizeof(c->verdict));
@@ -594,6 +612,7 @@ on_up_connect(pc_upstream_t *up, int status, void *data)
         return;
     }
     c->up_connected = true;
+    snprintf(c->upstream_peer, sizeof(c->upstream_peer), "%s", pc_upstream_peer(up));
     pc_upstream_stream(up)->data = c;
     uv_tcp_nodelay((uv_tcp_t *)pc_upstream_stream(up), 1);
     pc__conn_set_timer(c, c->conf->idle_timeout_ms);

@@ -136,6 +136,10 @@ struct pc_conn_s {
     char peer[64];
     char method[24];
     char target_text[1024];
+    char upstream_peer[64]; /* "ip:port" of the origin connected to; "" if none */
+    char user_agent[256];   /* User-Agent and Referer of the request (bounded); "" if none */
+    char referer[512];
+    unsigned txns; /* transactions begun on this connection */
     int status;
     uint64_t bytes_in, bytes_out;
     uint64_t start_loop_ms;
@@ -215,5 +219,8 @@ void pc__server_conn_closed(pc_server_t *s, pc_conn_t *c);
 bool pc__server_stopping(const pc_server_t *s);
 /* The current snapshot (borrowed): a keep-alive connection moves to it per request. */
 pc_conf_t *pc__server_conf(const pc_server_t *s);
+
+/* A new request id, from the sequence connection ids come from. */
+uint64_t pc__server_next_id(pc_server_t *s);
 
 #endif

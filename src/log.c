@@ -5,6 +5,7 @@
  * on the event loop; an asynchronous sink is the access-log issue's work.
  */
 #include "portcullis/log.h"
+#include "civil_time.h"
 #include "portcullis/platform.h"
 
 #include <uv.h>
@@ -48,36 +49,15 @@ pc_log_now_ms(void)
     return tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* Days since 1970-01-01 to a civil date (proleptic Gregorian calendar). */
-static void
-civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    int64_t era;
-    unsigned doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (unsigned)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 size_t
 pc_log_format_time(int64_t epoch_ms, char *out, size_t cap)
 {
-    int64_t secs = epoch_ms / 1000, days, y;
-    unsigned ms = (unsigned)(epoch_ms % 1000), sod, m, d;
+    pc_civil_t t;
     int n;
 
-    days = secs / 86400;
-    sod = (unsigned)(secs % 86400);
-    civil_from_days(days, &y, &m, &d);
-    n = snprintf(out, cap, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d, sod / 3600,
-                 sod / 60 % 60, sod % 60, ms);
+    pc_civil_from_ms(epoch_ms, &t);
+    n = snprintf(out, cap, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)t.year, t.month,
+                 t.day, t.hour, t.min, t.sec, t.ms);
     return n < 0 ? 0 : (size_t)n;
 }
 
@@ -167,34 +147,17 @@ pc_access_log_reopen(pc_access_log_t *log)
     return 0;
 }
 
-/* Copies s into out, replacing anything but printable ASCII with '?'. */
-static void
-sanitize(const char *s, char *out, size_t cap)
-{
-    size_t i;
-
-    for (i = 0; s[i] != '\0' && i + 1 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[i] = (c > 0x20 && c < 0x7f) ? (char)c : '?';
-    }
-    out[i] = '\0';
-}
-
 void
-pc_access_log_write(pc_access_log_t *log, const pc_access_record_t *rec)
+pc_access_log_write(pc_access_log_t *log, pc_alog_format_t fmt, bool keep_query,
+                    const pc_access_record_t *rec)
 {
-    char ts[32], method[32], target[2048], decision[320];
+    char line[PC_ACCESS_LINE_MAX];
+    size_t n;
 
     if (log == NULL) {
         return;
     }
-    pc_log_format_time(rec->start_ms, ts, sizeof(ts));
-    sanitize(rec->method[0] != '\0' ? rec->method : "-", method, sizeof(method));
-    sanitize(rec->target[0] != '\0' ? rec->target : "-", target, sizeof(target));
-    sanitize(rec->decision != NULL && rec->decision[0] != '\0' ? rec->decision : "-", decision,
-             sizeof(decision));
-    fprintf(log->fp, "%s %s %s %s %d %llu %llu %llu %s\n", ts, rec->client, method, target,
-            rec->status, (unsigned long long)rec->bytes_in, (unsigned long long)rec->bytes_out,
-            (unsigned long long)rec->duration_ms, decision);
+    n = pc_access_format(rec, fmt, keep_query, line);
+    fwrite(line, 1, n, log->fp);
     fflush(log->fp);
 }

@@ -70,11 +70,22 @@ refresh_conf(pc_conn_t *c)
 static void
 begin_txn(pc_conn_t *c, const pc_http_request_t *req)
 {
+    int i;
+
     refresh_conf(c);
     pc__conn_txn_begin(c);
     copy_text(c->method, sizeof(c->method), req->method, req->method_len);
     copy_text(c->target_text, sizeof(c->target_text), req->target, req->target_len);
     c->client_minor = req->minor_version;
+    i = pc_http_find_header(req->headers, req->num_headers, "User-Agent", 10, 0);
+    if (i >= 0) {
+        copy_text(c->user_agent, sizeof(c->user_agent), req->headers[i].value,
+                  req->headers[i].value_len);
+    }
+    i = pc_http_find_header(req->headers, req->num_headers, "Referer", 7, 0);
+    if (i >= 0) {
+        copy_text(c->referer, sizeof(c->referer), req->headers[i].value, req->headers[i].value_len);
+    }
 }
 
 /*

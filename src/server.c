@@ -278,6 +278,12 @@ pc_server_stop(pc_server_t *s, uint64_t grace_ms, pc_server_done_cb done_cb, voi
     maybe_done(s);
 }
 
+uint64_t
+pc__server_next_id(pc_server_t *s)
+{
+    return ++s->next_id;
+}
+
 pc_conf_t *
 pc__server_conf(const pc_server_t *s)
 {

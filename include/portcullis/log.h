@@ -9,8 +9,11 @@
 #ifndef PC_LOG_H
 #define PC_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "access_format.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PC_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -43,19 +46,6 @@ size_t pc_log_format_time(int64_t epoch_ms, char *out, size_t cap);
 /* Milliseconds since the Unix epoch, from the system clock. */
 int64_t pc_log_now_ms(void);
 
-/* One finished transaction, as the access log records it. */
-typedef struct {
-    int64_t start_ms;   /* wall clock when the request head was complete */
-    const char *client; /* "ip:port" */
-    const char *method; /* NUL-terminated */
-    const char *target; /* NUL-terminated; as received (bounded) */
-    int status;         /* status sent to the client; 0 if none */
-    uint64_t bytes_in;  /* bytes received from the client */
-    uint64_t bytes_out; /* bytes sent to the client */
-    uint64_t duration_ms;
-    const char *decision; /* policy decision ("-", "block:LIST:LINE", ...); NULL = "-" */
-} pc_access_record_t;
-
 typedef struct pc_access_log_s pc_access_log_t;
 
 /*
@@ -72,10 +62,10 @@ void pc_access_log_close(pc_access_log_t *log);
 int pc_access_log_reopen(pc_access_log_t *log);
 
 /*
- * Writes "<time> <client> <method> <target> <status> <in> <out> <ms>
- * <decision>\n". Spaces and bytes outside printable ASCII in method, target
- * and decision are written as '?', so a line can never be split or forged.
+ * Writes rec as one line in format fmt (see access_format.h), the URL
+ * without its query unless keep_query.
  */
-void pc_access_log_write(pc_access_log_t *log, const pc_access_record_t *rec);
+void pc_access_log_write(pc_access_log_t *log, pc_alog_format_t fmt, bool keep_query,
+                         const pc_access_record_t *rec);
 
 #endif

@@ -360,6 +360,9 @@ typedef struct {
     unsigned long long out;
     unsigned long long ms;
     char decision[320];
+    unsigned long long id;
+    char upstream[64];
+    char user[64];
 } log_line_t;
 
 /* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
@@ -405,9 +408,10 @@ parse_line(const char *line, log_line_t *l)
     char tail;
 
     memset(l, 0, sizeof(*l));
-    if (sscanf(line, "%63s %63s %15s %255s %d %llu %llu %llu %319s%c", l->time, l->client,
-               l->method, l->target, &l->status, &l->in, &l->out, &l->ms, l->decision, &tail)
-        != 9) {
+    if (sscanf(line, "%63s %63s %15s %255s %d %llu %llu %llu %319s %llu %63s %63s%c", l->time,
+               l->client, l->method, l->target, &l->status, &l->in, &l->out, &l->ms, l->decision,
+               &l->id, l->upstream, l->user, &tail)
+        != 12) {
         fail_msg("malformed access log line \"%s\"", line);
     }
     expect_recent_utc(l->time);
@@ -430,12 +434,16 @@ test_lifecycle_access_log_get_line(void **state)
     parse_line(pc_it_fx_wait_log_lines(f, p, 1)[0], &l);
     assert_string_equal(l.client, pc_it_fx_strf(f, "127.0.0.1:%d", pc_it_client_local_port(c)));
     assert_string_equal(l.method, "GET");
-    assert_string_equal(l.target, target);
+    /* The query is left out unless AccessLogQuery says otherwise. */
+    assert_string_equal(l.target, pc_it_fx_strf(f, "http://127.0.0.1:%d/x", pc_it_origin_port(o)));
     assert_int_equal(l.status, 200);
     assert_int_equal(l.in, strlen(req));
     assert_int_equal(l.out, r->raw_len);
     assert_true(l.ms < 5000);
     assert_string_equal(l.decision, "-");
+    assert_true(l.id > 0);
+    assert_string_equal(l.upstream, pc_it_fx_strf(f, "127.0.0.1:%d", pc_it_origin_port(o)));
+    assert_string_equal(l.user, "-");
 }
 
 static void
@@ -448,6 +456,7 @@ test_lifecycle_access_log_line_per_transaction(void **state)
     pc_it_client_t *c = pc_it_fx_client(f);
     const char *req = pc_it_fx_strf(f, "GET http://127.0.0.1:%d/ HTTP/1.1\r\nHost: h\r\n\r\n",
                                     pc_it_origin_port(o));
+    unsigned long long last_id = 0;
     char **lines;
     log_line_t l;
     size_t i;
@@ -466,6 +475,9 @@ test_lifecycle_access_log_line_per_transaction(void **state)
         assert_string_equal(l.method, "GET");
         assert_int_equal(l.status, 200);
         assert_int_equal(l.in, strlen(req));
+        /* Each request on the keep-alive connection has an id of its own. */
+        assert_true(l.id > last_id);
+        last_id = l.id;
     }
     parse_line(lines[3], &l);
     assert_string_equal(l.method, "CONNECT");
@@ -504,6 +516,7 @@ test_lifecycle_access_log_connect_line(void **state)
     parse_line(pc_it_fx_wait_log_lines(f, p, 1)[0], &l);
     assert_string_equal(l.method, "CONNECT");
     assert_string_equal(l.target, pc_it_fx_strf(f, "127.0.0.1:%d", pc_it_origin_port(o)));
+    assert_string_equal(l.upstream, pc_it_fx_strf(f, "127.0.0.1:%d", pc_it_origin_port(o)));
     assert_int_equal(l.status, 200);
     /* Whether the heads are counted is not specified; the payload must be. */
     assert_true(l.in >= sizeof(data));

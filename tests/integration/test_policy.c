@@ -435,14 +435,16 @@ parse_decision_line(const char *line, decision_line_t *l)
     char client[64];
     unsigned long long in;
     unsigned long long out;
-    unsigned long long ms;
+    unsigned long long ms, id;
+    char upstream[64], user[64];
     char tail;
 
     memset(l, 0, sizeof(*l));
-    if (sscanf(line, "%63s %63s %15s %255s %d %llu %llu %llu %511s%c", time, client, l->method,
-               l->target, &l->status, &in, &out, &ms, l->decision, &tail)
-        != 9) {
-        fail_msg("want 9 fields in the access log line \"%s\"", line);
+    if (sscanf(line, "%63s %63s %15s %255s %d %llu %llu %llu %511s %llu %63s %63s%c", time, client,
+               l->method, l->target, &l->status, &in, &out, &ms, l->decision, &id, upstream, user,
+               &tail)
+        != 12) {
+        fail_msg("want 12 fields in the access log line \"%s\"", line);
     }
 }
 

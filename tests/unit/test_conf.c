@@ -325,6 +325,24 @@ test_conf_relative_paths(void **state)
 }
 
 static void
+test_conf_access_log_format(void **state)
+{
+    pc_conf_t *conf = parse_ok("AccessLogFormat JSON\nAccessLogQuery yes\n");
+
+    (void)state;
+    assert_int_equal(conf->access_log_format, PC_ALOG_JSON);
+    assert_true(conf->access_log_query);
+    pc_conf_free(conf);
+    conf = parse_ok("ViaName x\n");
+    assert_int_equal(conf->access_log_format, PC_ALOG_NATIVE);
+    assert_false(conf->access_log_query);
+    pc_conf_free(conf);
+    expect_error("AccessLogFormat apache\n", PC_E_CONF_VALUE,
+                 "portcullis.conf:1: AccessLogFormat: 'apache' is not native, squid, common, "
+                 "combined or json");
+}
+
+static void
 test_conf_pid_file_user_group(void **state)
 {
     pc_conf_t *conf = parse_ok("PidFile \"/run/port cullis.pid\"\nUser portcullis\nGroup proxy\n");
@@ -831,6 +849,7 @@ main(void)
         cmocka_unit_test(test_conf_policy_switches),
         cmocka_unit_test(test_conf_pid_file_user_group),
         cmocka_unit_test(test_conf_relative_paths),
+        cmocka_unit_test(test_conf_access_log_format),
         cmocka_unit_test(test_conf_access_log),
         cmocka_unit_test(test_conf_numbers_valid),
         cmocka_unit_test(test_conf_log_level_and_via),

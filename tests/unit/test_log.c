@@ -69,28 +69,32 @@ test_log_access_line_sanitised(void **state)
     assert_int_equal(pc_access_log_open(path, &log), 0);
     memset(&rec, 0, sizeof(rec));
     rec.start_ms = 951782400000;
+    rec.id = 7;
     rec.client = "127.0.0.1:5000";
+    rec.host = "";
+    rec.upstream = "";
     rec.method = "GET";
     rec.target = "http://h/a b\r\n2000-01-01T00:00:00.000Z forged\x01\x80";
     rec.status = 200;
     rec.bytes_in = 10;
     rec.bytes_out = 20;
     rec.duration_ms = 3;
-    pc_access_log_write(log, &rec);
+    pc_access_log_write(log, PC_ALOG_NATIVE, false, &rec);
     rec.method = "";
     rec.target = "";
     rec.status = 431;
-    pc_access_log_write(log, &rec);
+    pc_access_log_write(log, PC_ALOG_NATIVE, false, &rec);
     rec.status = 403;
     rec.decision = "block:/etc/my lists/ads.txt:7\n";
-    pc_access_log_write(log, &rec);
+    pc_access_log_write(log, PC_ALOG_NATIVE, false, &rec);
     pc_access_log_close(log);
     text = read_all(path);
-    assert_string_equal(text, "2000-02-29T00:00:00.000Z 127.0.0.1:5000 GET "
-                              "http://h/a?b??2000-01-01T00:00:00.000Z?forged?? 200 10 20 3 -\n"
-                              "2000-02-29T00:00:00.000Z 127.0.0.1:5000 - - 431 10 20 3 -\n"
-                              "2000-02-29T00:00:00.000Z 127.0.0.1:5000 - - 403 10 20 3 "
-                              "block:/etc/my?lists/ads.txt:7?\n");
+    assert_string_equal(text,
+                        "2000-02-29T00:00:00.000Z 127.0.0.1:5000 GET "
+                        "http://h/a?b??2000-01-01T00:00:00.000Z?forged?? 200 10 20 3 - 7 - -\n"
+                        "2000-02-29T00:00:00.000Z 127.0.0.1:5000 - - 431 10 20 3 - 7 - -\n"
+                        "2000-02-29T00:00:00.000Z 127.0.0.1:5000 - - 403 10 20 3 "
+                        "block:/etc/my?lists/ads.txt:7? 7 - -\n");
     free(text);
     remove(path);
 }
