@@ -9,6 +9,8 @@
  */
 #include "app.h"
 
+#include "access_log.h"
+
 #include "portcullis/error.h"
 #include "portcullis/log.h"
 #include "portcullis/platform.h"
@@ -338,7 +340,7 @@ run(pc_app_t *app)
     int err = 0;
 
     if (app->conf->access_log != NULL) {
-        err = pc_access_log_open(app->conf->access_log, &app->alog);
+        err = pc_access_log_open(app->conf->access_log, app->conf->access_log_queue, &app->alog);
         if (err != 0) {
             PC_LOG(PC_LOGL_ERROR, 0, "cannot open access log %s: %s", app->conf->access_log,
                    pc_strerror(err));

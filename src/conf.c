@@ -67,6 +67,7 @@ static int set_seconds(parse_t *p, const directive_t *d, const char *v, size_t l
 static int set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_log_level(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_alog_format(parse_t *p, const directive_t *d, const char *v, size_t len);
+static int set_kib(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_via_name(parse_t *p, const directive_t *d, const char *v, size_t len);
 
 static const directive_t directives[] = {
@@ -82,6 +83,7 @@ static const directive_t directives[] = {
     {"AccessLog", set_access_log, false, 0, 0, 0},
     {"AccessLogFormat", set_alog_format, false, 0, 0, 0},
     {"AccessLogQuery", set_flag, false, offsetof(pc_conf_t, access_log_query), 0, 0},
+    {"AccessLogBuffer", set_kib, false, offsetof(pc_conf_t, access_log_queue), 16, 1048576},
     {"PidFile", set_path, false, offsetof(pc_conf_t, pid_file), 0, 0},
     {"User", set_string, false, offsetof(pc_conf_t, user), 0, 0},
     {"Group", set_string, false, offsetof(pc_conf_t, group), 0, 0},
@@ -534,6 +536,20 @@ set_seconds(parse_t *p, const directive_t *d, const char *v, size_t len)
     return 0;
 }
 
+/* A size in KiB, kept in bytes at d->offset. */
+static int
+set_kib(parse_t *p, const directive_t *d, const char *v, size_t len)
+{
+    uint64_t n = 0;
+    int rc = parse_ranged(p, d, v, len, &n);
+
+    if (rc != 0) {
+        return rc;
+    }
+    *(size_t *)(void *)((char *)p->conf + d->offset) = (size_t)n * 1024u;
+    return 0;
+}
+
 static int
 set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len)
 {
@@ -752,6 +768,7 @@ pc_conf_new_defaults(pc_conf_t **out)
     conf->idle_timeout_ms = 600 * MS_PER_S;
     conf->shutdown_timeout_ms = 10 * MS_PER_S;
     conf->max_clients = 1024;
+    conf->access_log_queue = 1024 * 1024;
     conf->log_level = PC_LOG_INFO;
     memcpy(conf->via_name, "portcullis", sizeof "portcullis");
 

@@ -61,9 +61,10 @@ typedef struct pc_conf_s {
     char *access_log;                   /* owned; NULL = off, "stdout", or a file path */
     pc_alog_format_t access_log_format; /* AccessLogFormat, default native */
     bool access_log_query;              /* AccessLogQuery: keep the query in URLs, default no */
-    char *pid_file;                     /* owned; PidFile, NULL = none */
-    char *user;                         /* owned; User (drop root to it), NULL = none */
-    char *group;                        /* owned; Group, NULL = the user's own */
+    size_t access_log_queue; /* AccessLogBuffer in bytes: lines not yet written, default 1 MiB */
+    char *pid_file;          /* owned; PidFile, NULL = none */
+    char *user;              /* owned; User (drop root to it), NULL = none */
+    char *group;             /* owned; Group, NULL = the user's own */
 
     uint64_t header_timeout_ms;   /* HeaderTimeout, default 30 s */
     uint64_t connect_timeout_ms;  /* ConnectTimeout, default 10 s */

@@ -32,6 +32,7 @@
 
 #include <uv.h>
 
+#include "access_log.h"
 #include "conf.h"
 #include "http_parse.h"
 #include "portcullis/log.h"

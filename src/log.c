@@ -1,8 +1,7 @@
 /*
- * log.c: error-log lines on stderr and access-log lines on a file or stdout.
- *
- * Writes are plain buffered stdio, flushed per line. That is a blocking write
- * on the event loop; an asynchronous sink is the access-log issue's work.
+ * log.c: the error log: one line per event on stderr (the journal under
+ * systemd), errors and warnings also to the system log; and its time stamps.
+ * The access log is access_log.c.
  */
 #include "portcullis/log.h"
 #include "civil_time.h"
@@ -15,12 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct pc_access_log_s {
-    FILE *fp;      /* owned unless is_stdout */
-    int is_stdout; /* fp is stdout: never closed */
-    char *path;    /* owned; NULL for stdout */
-};
 
 static int log_level = PC_LOGL_INFO;
 
@@ -86,78 +79,4 @@ pc_log(int level, uint64_t connid, const char *fmt, ...)
     if (level <= PC_LOGL_WARN) {
         pc_platform_system_log(level == PC_LOGL_ERROR ? PC_SYSLOG_ERROR : PC_SYSLOG_WARNING, msg);
     }
-}
-
-int
-pc_access_log_open(const char *where, pc_access_log_t **out)
-{
-    pc_access_log_t *log = calloc(1, sizeof(*log));
-
-    if (log == NULL) {
-        return UV_ENOMEM;
-    }
-    if (strcmp(where, "stdout") == 0) {
-        log->fp = stdout;
-        log->is_stdout = 1;
-    } else {
-        log->path = malloc(strlen(where) + 1);
-        log->fp = log->path != NULL ? pc_platform_fopen_log(where) : NULL;
-        if (log->fp == NULL) {
-            int err = log->path != NULL ? uv_translate_sys_error(errno) : UV_ENOMEM;
-            free(log->path);
-            free(log);
-            return err;
-        }
-        strcpy(log->path, where);
-    }
-    *out = log;
-    return 0;
-}
-
-void
-pc_access_log_close(pc_access_log_t *log)
-{
-    if (log == NULL) {
-        return;
-    }
-    if (!log->is_stdout) {
-        fclose(log->fp);
-    } else {
-        fflush(log->fp);
-    }
-    free(log->path);
-    log->path = NULL;
-    free(log);
-}
-
-int
-pc_access_log_reopen(pc_access_log_t *log)
-{
-    FILE *fp;
-
-    if (log->is_stdout) {
-        return 0;
-    }
-    fp = pc_platform_fopen_log(log->path);
-    if (fp == NULL) {
-        return uv_translate_sys_error(errno); /* keep writing to the old file */
-    }
-    fclose(log->fp);
-    log->fp = fp;
-    return 0;
-}
-
-void
-pc_access_log_write(pc_access_log_t *log, pc_alog_format_t fmt, bool keep_query,
-                    const pc_access_record_t *rec)
-{
-    char line[PC_ACCESS_LINE_MAX];
-    size_t n;
-
-    if (log == NULL) {
-        return;
-    }
-    n = pc_access_format(rec, fmt, keep_query, line);
-    fwrite(line, 1, n, log->fp);
-    fflush(log->fp);
 }

@@ -14,6 +14,7 @@
 
 #include <uv.h>
 
+#include "access_log.h"
 #include "conf.h"
 #include "portcullis/log.h"
 

@@ -1,19 +1,15 @@
 /*
- * log.h: the error log and the access log.
+ * log.h: the error log.
  *
- * The error log goes to stderr (the journal under systemd), one line per
- * event: "<RFC 3339 UTC time> <level> [#<conn id>] <message>". The level is
- * checked before anything is formatted. The access log gets one line per
- * transaction; see pc_access_log_write().
+ * It goes to stderr (the journal under systemd), one line per event:
+ * "<RFC 3339 UTC time> <level> [#<request id>] <message>". The level is
+ * checked before anything is formatted. The access log is access_log.h.
  */
 #ifndef PC_LOG_H
 #define PC_LOG_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "access_format.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PC_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -45,27 +41,5 @@ size_t pc_log_format_time(int64_t epoch_ms, char *out, size_t cap);
 
 /* Milliseconds since the Unix epoch, from the system clock. */
 int64_t pc_log_now_ms(void);
-
-typedef struct pc_access_log_s pc_access_log_t;
-
-/*
- * Opens the access log: "stdout", or a file opened for appending. Returns 0,
- * or a negative code (UV_E*) when the file cannot be opened.
- */
-int pc_access_log_open(const char *where, pc_access_log_t **out);
-void pc_access_log_close(pc_access_log_t *log);
-
-/*
- * Reopens the file by name (after logrotate moved it). On failure the old
- * file stays in use and a UV_E* code is returned.
- */
-int pc_access_log_reopen(pc_access_log_t *log);
-
-/*
- * Writes rec as one line in format fmt (see access_format.h), the URL
- * without its query unless keep_query.
- */
-void pc_access_log_write(pc_access_log_t *log, pc_alog_format_t fmt, bool keep_query,
-                         const pc_access_record_t *rec);
 
 #endif

@@ -2,12 +2,11 @@
  * it_proxy.h: starts and stops the real portcullis binary.
  *
  * pc_it_proxy_start() makes a work directory <work>/<name>/, writes
- * portcullis.conf there (Listen 127.0.0.1:0, AccessLog <dir>/access.log,
- * then the test's own lines), spawns the binary with stdout and stderr
- * redirected to files in that directory, and polls stderr for the line
- * "listening on 127.0.0.1:PORT". The process handle lives on a private uv
- * loop that is polled (never left running) while the harness waits, so every
- * wait has a deadline.
+ * portcullis.conf there (Listen 127.0.0.1:0, AccessLog <dir>/access.log
+ * unless the test's lines name another, then the test's own lines), spawns the binary with stdout
+ * and stderr redirected to files in that directory, and polls stderr for the line "listening on
+ * 127.0.0.1:PORT". The process handle lives on a private uv loop that is polled (never left
+ * running) while the harness waits, so every wait has a deadline.
  *
  * pc_it_run() runs the binary once with arguments (e.g. -t) and collects
  * its exit status and output.

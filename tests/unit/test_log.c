@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access_log.h"
 #include "portcullis/log.h"
 
 static void
@@ -66,7 +67,7 @@ test_log_access_line_sanitised(void **state)
 
     (void)state;
     remove(path);
-    assert_int_equal(pc_access_log_open(path, &log), 0);
+    assert_int_equal(pc_access_log_open(path, 65536, &log), 0);
     memset(&rec, 0, sizeof(rec));
     rec.start_ms = 951782400000;
     rec.id = 7;
@@ -106,7 +107,7 @@ test_log_open_failure_is_an_error(void **state)
 
     (void)state;
     /* A directory that does not exist, relative to where the test runs. */
-    assert_true(pc_access_log_open("test_log_no_such_dir/x/access.log", &log) < 0);
+    assert_true(pc_access_log_open("test_log_no_such_dir/x/access.log", 65536, &log) < 0);
     assert_null(log);
 }
 
