@@ -384,7 +384,7 @@ if [ "$INSTALL" = 1 ]; then
     check "access log: the GET, status 200" has /var/log/portcullis/access.log \
         ' GET http://127\.0\.0\.1:18080/hello\.txt 200 '
     check "access log: the refusal names the blocklist line" has /var/log/portcullis/access.log \
-        ' 403 .* block:/etc/portcullis/blocklist\.txt:[0-9]+$'
+        ' 403 .* block:/etc/portcullis/blocklist\.txt:[0-9]+ '
 
     # logrotate as cron would run it (forced, with a state file of our own).
     logrotate -f -s "$T/logrotate.state" /etc/logrotate.d/portcullis

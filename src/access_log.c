@@ -40,7 +40,10 @@ struct pc_access_log_s {
     int write_errno;       /* errno of the last failed write; 0 after a good one */
 
     /* Writer thread only. */
-    FILE *fp;
+    FILE *fp;                     /* the file, or stdout; NULL for syslog */
+    pc_platform_syslog_t *syslog; /* "syslog[:SOCKET]": one message per line */
+    char *carry;                  /* syslog: the start of a line cut by a chunk */
+    size_t carry_len;
 
     /* Loop thread only. */
     char *path; /* NULL for stdout */
@@ -49,13 +52,63 @@ struct pc_access_log_s {
     bool failing_reported; /* a write failure was reported and has not ended */
 };
 
+/* Syslog: sends every whole line of carry + chunk, keeps the rest. 0 or an errno. */
+static int
+send_lines(pc_access_log_t *log, const char *chunk, size_t n)
+{
+    size_t i, start = 0;
+    int err = 0, e;
+
+    for (i = 0; i < n; i++) {
+        if (chunk[i] != '\n') {
+            continue;
+        }
+        if (log->carry_len > 0) {
+            if (log->carry_len + i - start < PC_ACCESS_LINE_MAX) {
+                memcpy(log->carry + log->carry_len, chunk + start, i - start);
+                log->carry_len += i - start;
+            }
+            e = pc_platform_syslog_send(log->syslog, log->carry, log->carry_len);
+            log->carry_len = 0;
+        } else {
+            e = pc_platform_syslog_send(log->syslog, chunk + start, i - start);
+        }
+        err = e != 0 ? e : err;
+        start = i + 1;
+    }
+    if (start < n && log->carry_len + n - start < PC_ACCESS_LINE_MAX) {
+        memcpy(log->carry + log->carry_len, chunk + start, n - start);
+        log->carry_len += n - start;
+    }
+    return err;
+}
+
+/* One chunk to the sink. 0 or an errno value. */
+static int
+write_chunk(pc_access_log_t *log, const char *chunk, size_t n)
+{
+    bool ok;
+
+    if (log->syslog != NULL) {
+        return send_lines(log, chunk, n);
+    }
+    errno = 0;
+    ok = fwrite(chunk, 1, n, log->fp) == n;
+    ok = fflush(log->fp) == 0 && ok;
+    if (!ok) {
+        clearerr(log->fp);
+        return errno != 0 ? errno : EIO;
+    }
+    return 0;
+}
+
 static void
 writer_main(void *arg)
 {
     pc_access_log_t *log = arg;
     char *chunk = malloc(CHUNK_MAX);
     size_t n;
-    bool ok;
+    int err;
     FILE *old;
 
     uv_mutex_lock(&log->lock);
@@ -68,7 +121,7 @@ writer_main(void *arg)
             log->fp = log->pending;
             log->pending = NULL;
             uv_mutex_unlock(&log->lock);
-            if (old != stdout) {
+            if (old != NULL && old != stdout) {
                 fclose(old);
             }
             uv_mutex_lock(&log->lock);
@@ -85,16 +138,13 @@ writer_main(void *arg)
         log->head = (log->head + n) % log->cap;
         log->len -= n;
         uv_mutex_unlock(&log->lock);
-        errno = 0;
-        ok = fwrite(chunk, 1, n, log->fp) == n;
-        ok = fflush(log->fp) == 0 && ok;
+        err = write_chunk(log, chunk, n);
         uv_mutex_lock(&log->lock);
-        if (ok) {
+        if (err == 0) {
             log->write_errno = 0;
         } else {
             log->write_errors++;
-            log->write_errno = errno != 0 ? errno : EIO;
-            clearerr(log->fp);
+            log->write_errno = err;
         }
     }
     uv_mutex_unlock(&log->lock);
@@ -114,6 +164,11 @@ pc_access_log_open(const char *where, size_t queue_bytes, pc_access_log_t **out)
     log->ring = malloc(log->cap);
     if (strcmp(where, "stdout") == 0) {
         log->fp = stdout;
+    } else if (strncmp(where, "syslog", 6) == 0 && (where[6] == '\0' || where[6] == ':')) {
+        log->carry = malloc(PC_ACCESS_LINE_MAX);
+        err = log->carry == NULL
+                  ? UV_ENOMEM
+                  : pc_platform_syslog_open(where[6] == ':' ? where + 7 : NULL, &log->syslog);
     } else {
         log->path = malloc(strlen(where) + 1);
         if (log->path != NULL) {
@@ -122,7 +177,7 @@ pc_access_log_open(const char *where, size_t queue_bytes, pc_access_log_t **out)
             err = log->fp == NULL ? uv_translate_sys_error(errno) : 0;
         }
     }
-    if (log->ring != NULL && log->fp != NULL) {
+    if (log->ring != NULL && (log->fp != NULL || log->syslog != NULL)) {
         err = uv_mutex_init(&log->lock);
         if (err == 0) {
             uv_cond_init(&log->cond);
@@ -133,10 +188,12 @@ pc_access_log_open(const char *where, size_t queue_bytes, pc_access_log_t **out)
             }
         }
     }
-    if (err != 0 || log->ring == NULL || log->fp == NULL) {
+    if (err != 0 || log->ring == NULL || (log->fp == NULL && log->syslog == NULL)) {
         if (log->fp != NULL && log->fp != stdout) {
             fclose(log->fp);
         }
+        pc_platform_syslog_close(log->syslog);
+        free(log->carry);
         free(log->ring);
         free(log->path);
         free(log);
@@ -157,9 +214,11 @@ pc_access_log_close(pc_access_log_t *log)
     uv_cond_signal(&log->cond);
     uv_mutex_unlock(&log->lock);
     uv_thread_join(&log->thread);
-    if (log->fp != stdout) {
+    if (log->fp != NULL && log->fp != stdout) {
         fclose(log->fp);
     }
+    pc_platform_syslog_close(log->syslog);
+    free(log->carry);
     uv_cond_destroy(&log->cond);
     uv_mutex_destroy(&log->lock);
     free(log->ring);
@@ -173,7 +232,7 @@ pc_access_log_reopen(pc_access_log_t *log)
     FILE *fp, *unused;
 
     if (log->path == NULL) {
-        return 0; /* stdout */
+        return 0; /* stdout, syslog */
     }
     fp = pc_platform_fopen_log(log->path);
     if (fp == NULL) {
@@ -194,7 +253,7 @@ pc_access_log_reopen(pc_access_log_t *log)
 static void
 report(pc_access_log_t *log, uint64_t dropped, int write_errno)
 {
-    const char *name = log->path != NULL ? log->path : "stdout";
+    const char *name = log->path != NULL ? log->path : log->syslog != NULL ? "syslog" : "stdout";
     uint64_t now = uv_hrtime() / 1000000u;
 
     if (write_errno != 0 && !log->failing_reported) {

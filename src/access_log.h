@@ -15,8 +15,9 @@
 typedef struct pc_access_log_s pc_access_log_t;
 
 /*
- * Opens the access log: "stdout", or a file opened for appending (created
- * if missing), with queue_bytes of memory for lines not yet written (a line
+ * Opens the access log: "stdout", "syslog" or "syslog:SOCKET" (one message
+ * per line, see pc_platform_syslog_open), or a file opened for appending
+ * (created if missing), with queue_bytes of memory for lines not yet written (a line
  * that does not fit is dropped and counted). Starts the writer thread.
  * Returns 0 or a UV_E* code.
  */

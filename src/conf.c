@@ -467,9 +467,20 @@ set_access_log(parse_t *p, const directive_t *d, const char *v, size_t len)
 {
     char *path = NULL;
 
-    /* The keywords are case-insensitive like the directive names; anything else is a path. */
+    /* The keywords are case-insensitive like the directive names; anything
+     * else is a path. "syslog:SOCKET" names the syslog socket (its path is
+     * taken as written). */
     if (!eq_nocase(v, len, "off")) {
-        path = eq_nocase(v, len, "stdout") ? dup_text("stdout", 6) : dup_path(p, v, len);
+        if (eq_nocase(v, len, "stdout") || eq_nocase(v, len, "syslog")) {
+            path = dup_text(v[1] == 't' || v[1] == 'T' ? "stdout" : "syslog", 6);
+        } else if (len > 7 && eq_nocase(v, 7, "syslog:")) {
+            path = dup_text(v, len);
+            if (path != NULL) {
+                memcpy(path, "syslog", 6);
+            }
+        } else {
+            path = dup_path(p, v, len);
+        }
         if (path == NULL) {
             return fail_nomem(p);
         }

@@ -115,6 +115,20 @@ typedef enum { PC_SYSLOG_ERROR, PC_SYSLOG_WARNING, PC_SYSLOG_INFO } pc_syslog_le
 void pc_platform_system_log(pc_syslog_level_t level, const char *msg);
 
 /*
+ * The syslog daemon as a sink for the access log: a datagram socket
+ * connected to path ("/dev/log" when NULL). Each line is sent as one
+ * message "<30>Mmm dd hh:mm:ss portcullis[PID]: line" (facility daemon,
+ * severity info). Send may block: call it from a thread that may wait.
+ * POSIX only; elsewhere open returns UV_ENOTSUP.
+ */
+typedef struct pc_platform_syslog_s pc_platform_syslog_t;
+
+int pc_platform_syslog_open(const char *path, pc_platform_syslog_t **out);
+/* 0, or a positive errno value when the message could not be sent. */
+int pc_platform_syslog_send(pc_platform_syslog_t *s, const char *line, size_t len);
+void pc_platform_syslog_close(pc_platform_syslog_t *s);
+
+/*
  * Opens a log file for appending, creating it if needed; NULL with errno
  * set on failure. Windows: shared for delete too, so that the file can be
  * renamed away (rotated) while the proxy has it open, as on POSIX.

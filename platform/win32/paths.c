@@ -1,7 +1,7 @@
 /*
  * paths.c (Windows): where the proxy's files live by default:
  * %ProgramData%\Portcullis\ (the configuration; the packaged config puts the
- * logs there too), and how log files are opened.
+ * logs there too), how log files are opened, and the absent syslog sink.
  */
 #include "portcullis/platform.h"
 
@@ -54,4 +54,28 @@ pc_platform_default_conf(void)
         snprintf(path, sizeof(path), "%s\\Portcullis\\portcullis.conf", base);
     }
     return path;
+}
+
+/* No syslog daemon on Windows: the access log goes to a file there. */
+int
+pc_platform_syslog_open(const char *path, pc_platform_syslog_t **out)
+{
+    (void)path;
+    (void)out;
+    return UV_ENOTSUP;
+}
+
+int
+pc_platform_syslog_send(pc_platform_syslog_t *s, const char *line, size_t len)
+{
+    (void)s;
+    (void)line;
+    (void)len;
+    return ENOSYS;
+}
+
+void
+pc_platform_syslog_close(pc_platform_syslog_t *s)
+{
+    (void)s;
 }

@@ -6,6 +6,7 @@
  * must keep answering at full speed, drop the lines its AccessLogBuffer
  * cannot hold, say so, and write the rest once the reader catches up. On
  * /dev/full every write fails: the proxy says so once and keeps serving.
+ * "AccessLog syslog:SOCKET" sends each line as one syslog message.
  */
 #include "it_fixture.h"
 
@@ -13,7 +14,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static const char ok_response[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -132,12 +137,65 @@ test_access_log_full_disk_reported_once(void **state)
     assert_int_equal(count, 1); /* said once, not per line */
 }
 
+/* A datagram socket bound at path, as a syslog daemon's /dev/log is. */
+static int
+syslog_listener(pc_it_fx_t *f, const char *path)
+{
+    struct sockaddr_un sa;
+    int fd;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        skip(); /* the build directory is too deep for a socket path */
+    }
+    strcpy(sa.sun_path, path);
+    unlink(path);
+    fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    pc_it_fx_defer(f, close_fd, (void *)(intptr_t)fd);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+static void
+test_access_log_to_syslog(void **state)
+{
+    static const char name[] = "access_log_syslog";
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
+    char *dir = pc_it_fx_defer(f, free, pc_it_test_dir(name));
+    const char *sock = pc_it_fx_strf(f, "%s/log.sock", dir);
+    int fd = syslog_listener(f, sock);
+    pc_it_proxy_t *p = pc_it_fx_proxy(
+        f, name, pc_it_fx_strf(f, "AccessLog syslog:%s\nAccessLogFormat json", sock));
+    const char *want_ident = pc_it_fx_strf(f, " portcullis[%d]: {", pc_it_proxy_pid(p));
+    struct pollfd pfd = {fd, POLLIN, 0};
+    char msg[20000];
+    ssize_t n;
+    int i;
+
+    requests(f, o, 2);
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(poll(&pfd, 1, (int)PC_IT_TIMEOUT_MS), 1);
+        n = recv(fd, msg, sizeof(msg) - 1, 0);
+        assert_true(n > 0);
+        msg[n] = '\0';
+        /* "<30>Mmm dd hh:mm:ss portcullis[PID]: {...}": daemon.info, one line, no newline. */
+        if (strncmp(msg, "<30>", 4) != 0 || strstr(msg, want_ident) == NULL || msg[n - 1] != '}'
+            || strchr(msg, '\n') != NULL || strstr(msg, "\"status\":200") == NULL) {
+            fail_msg("not a syslog message with an access-log line: \"%s\"", msg);
+        }
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         PC_IT_TEST(test_access_log_slow_disk_costs_lines_not_time),
         PC_IT_TEST(test_access_log_full_disk_reported_once),
+        PC_IT_TEST(test_access_log_to_syslog),
     };
 
     pc_it_sys_init();

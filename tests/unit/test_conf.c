@@ -337,6 +337,16 @@ test_conf_access_log_format(void **state)
     assert_int_equal(conf->access_log_format, PC_ALOG_NATIVE);
     assert_false(conf->access_log_query);
     pc_conf_free(conf);
+    /* The sinks that are not paths keep their spelling, never a directory. */
+    conf = parse_as("/etc/portcullis/portcullis.conf", "AccessLog SYSLOG\n");
+    assert_string_equal(conf->access_log, "syslog");
+    pc_conf_free(conf);
+    conf = parse_as("/etc/portcullis/portcullis.conf", "AccessLog Syslog:/run/log.sock\n");
+    assert_string_equal(conf->access_log, "syslog:/run/log.sock");
+    pc_conf_free(conf);
+    conf = parse_as("/etc/portcullis/portcullis.conf", "AccessLog STDOUT\n");
+    assert_string_equal(conf->access_log, "stdout");
+    pc_conf_free(conf);
     expect_error("AccessLogFormat apache\n", PC_E_CONF_VALUE,
                  "portcullis.conf:1: AccessLogFormat: 'apache' is not native, squid, common, "
                  "combined or json");
