@@ -52,13 +52,44 @@ is_printable(unsigned char c)
     return c > 0x20 && c < 0x7f;
 }
 
-/* The first n bytes of s that belong to the URL: without the query unless keep_query. */
+/*
+ * The URL as logged, into out (URL_MAX + 1 bytes): without userinfo
+ * ("user:password@" in the authority: credentials never go to a log, even
+ * in a request that was refused for them) and, unless keep_query, without
+ * the query. Returns the length.
+ */
 static size_t
-url_len(const char *s, bool keep_query)
+clean_url(const char *t, bool keep_query, char *out)
 {
-    const char *q = keep_query ? NULL : strchr(s, '?');
+    const char *scheme = strstr(t, "://");
+    const char *q = keep_query ? NULL : strchr(t, '?');
+    size_t n = q != NULL ? (size_t)(q - t) : strlen(t), start = 0, end, at = 0, len;
+    bool has_at = false;
 
-    return q != NULL ? (size_t)(q - s) : strlen(s);
+    if (scheme != NULL && (size_t)(scheme - t) < n
+        && memchr(t, '/', (size_t)(scheme - t)) == NULL) {
+        start = (size_t)(scheme - t) + 3;
+    }
+    for (end = start; end < n && t[end] != '/' && t[end] != '?' && t[end] != '#'; end++) {
+        if (t[end] == '@') {
+            has_at = true;
+            at = end;
+        }
+    }
+    len = 0;
+    if (has_at) {
+        memcpy(out, t, start < URL_MAX ? start : URL_MAX);
+        len = start < URL_MAX ? start : URL_MAX;
+        t += at + 1;
+        n -= at + 1;
+    }
+    if (n > URL_MAX - len) {
+        n = URL_MAX - len;
+    }
+    memcpy(out + len, t, n);
+    len += n;
+    out[len] = '\0';
+    return len;
 }
 
 /* A bare field: anything but printable ASCII becomes '?'; "-" when empty. */
@@ -175,6 +206,7 @@ put_client_ip(out_t *o, const char *client)
 static void
 format_native(out_t *o, const pc_access_record_t *r, bool keep_query)
 {
+    char url[URL_MAX + 1];
     pc_civil_t t;
     char b[64];
     int n;
@@ -187,7 +219,7 @@ format_native(out_t *o, const pc_access_record_t *r, bool keep_query)
     put_raw(o, " ", 1);
     put_word(o, r->method, strlen(r->method), SHORT_MAX);
     put_raw(o, " ", 1);
-    put_word(o, r->target, url_len(r->target, keep_query), URL_MAX);
+    put_word(o, url, clean_url(r->target, keep_query, url), URL_MAX);
     n = snprintf(b, sizeof(b), " %d %llu %llu %llu ", r->status, (unsigned long long)r->bytes_in,
                  (unsigned long long)r->bytes_out, (unsigned long long)r->duration_ms);
     put_raw(o, b, (size_t)n);
@@ -216,6 +248,7 @@ squid_result(const pc_access_record_t *r)
 static void
 format_squid(out_t *o, const pc_access_record_t *r, bool keep_query)
 {
+    char url[URL_MAX + 1];
     char b[96];
     int n;
 
@@ -228,7 +261,7 @@ format_squid(out_t *o, const pc_access_record_t *r, bool keep_query)
     put_raw(o, b, (size_t)n);
     put_word(o, r->method, strlen(r->method), SHORT_MAX);
     put_raw(o, " ", 1);
-    put_word(o, r->target, url_len(r->target, keep_query), URL_MAX);
+    put_word(o, url, clean_url(r->target, keep_query, url), URL_MAX);
     put_raw(o, " ", 1);
     put_word(o, r->user, r->user != NULL ? strlen(r->user) : 0, SHORT_MAX);
     if (r->upstream[0] != '\0') {
@@ -245,6 +278,7 @@ format_common(out_t *o, const pc_access_record_t *r, bool keep_query, bool combi
 {
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    char url[URL_MAX + 1];
     pc_civil_t t;
     char b[96];
     int n;
@@ -261,7 +295,7 @@ format_common(out_t *o, const pc_access_record_t *r, bool keep_query, bool combi
     } else {
         put_quoted_body(o, r->method, strlen(r->method), SHORT_MAX);
         put_raw(o, " ", 1);
-        put_quoted_body(o, r->target, url_len(r->target, keep_query), URL_MAX);
+        put_quoted_body(o, url, clean_url(r->target, keep_query, url), URL_MAX);
         n = snprintf(b, sizeof(b), " HTTP/1.%d", r->http_minor == 0 ? 0 : 1);
         put_raw(o, b, (size_t)n);
     }
@@ -283,6 +317,8 @@ format_common(out_t *o, const pc_access_record_t *r, bool keep_query, bool combi
 static void
 format_json(out_t *o, const pc_access_record_t *r, bool keep_query)
 {
+    char url[URL_MAX + 1];
+    size_t len;
     pc_civil_t t;
     char b[128];
     int n;
@@ -297,7 +333,8 @@ format_json(out_t *o, const pc_access_record_t *r, bool keep_query)
     put_json(o, ",\"user\":", or_null(r->user), SHORT_MAX);
     put_json(o, ",\"method\":", or_null(r->method), SHORT_MAX);
     put_str(o, ",\"url\":");
-    put_json_n(o, r->target[0] != '\0' ? r->target : NULL, url_len(r->target, keep_query), URL_MAX);
+    len = clean_url(r->target, keep_query, url);
+    put_json_n(o, r->target[0] != '\0' ? url : NULL, len, URL_MAX);
     put_json(o, ",\"host\":", or_null(r->host), SHORT_MAX);
     put_str(o, ",\"port\":");
     if (r->port != 0) {

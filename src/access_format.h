@@ -8,7 +8,8 @@
  * '\' and such bytes as \xHH inside their quoted fields; json escapes
  * everything JSON requires (bytes 0x80 and above as \u00HH), so any input
  * gives valid JSON. The query string is left out of the URL unless asked
- * for; credentials are never part of a record.
+ * for; userinfo ("user:password@") always is, and no header but Referer and
+ * User-Agent is ever part of a record (never Proxy-Authorization).
  */
 #ifndef PC_ACCESS_FORMAT_H
 #define PC_ACCESS_FORMAT_H

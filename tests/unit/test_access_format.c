@@ -186,6 +186,38 @@ test_access_format_long_fields(void **state)
     free(s);
 }
 
+/* Credentials in the URL never reach the log, in any format, whatever the spelling. */
+static void
+test_access_format_no_userinfo(void **state)
+{
+    static const pc_alog_format_t all[] = {PC_ALOG_NATIVE, PC_ALOG_SQUID, PC_ALOG_COMMON,
+                                           PC_ALOG_COMBINED, PC_ALOG_JSON};
+    static const struct {
+        const char *target;
+        const char *want;
+    } cases[] = {
+        {"http://user:secret@example.com/a?b", "http://example.com/a"},
+        {"http://a@b:secret@example.com:8080/", "http://example.com:8080/"},
+        {"HTTP://secret@example.com", "HTTP://example.com"},
+        {"secret@example.com:443", "example.com:443"},                  /* CONNECT authority-form */
+        {"http://example.com/p@th/x@y", "http://example.com/p@th/x@y"}, /* '@' in the path stays */
+    };
+    pc_access_record_t r = get_record();
+    size_t i, k;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        r.target = cases[i].target;
+        for (k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
+            const char *l = fmt(&r, all[k], false);
+
+            if (strstr(l, "secret") != NULL || strstr(l, cases[i].want) == NULL) {
+                fail_msg("%s logged as: %s", cases[i].target, l);
+            }
+        }
+    }
+}
+
 static void
 test_access_format_names(void **state)
 {
@@ -208,6 +240,7 @@ main(void)
         cmocka_unit_test(test_access_format_connect_and_refusal),
         cmocka_unit_test(test_access_format_hostile),
         cmocka_unit_test(test_access_format_long_fields),
+        cmocka_unit_test(test_access_format_no_userinfo),
         cmocka_unit_test(test_access_format_names),
     };
 
