@@ -10,6 +10,7 @@
 #include "app.h"
 
 #include "access_log.h"
+#include "admin.h"
 
 #include "portcullis/error.h"
 #include "portcullis/log.h"
@@ -31,6 +32,7 @@ typedef struct {
     pc_conf_t *conf;              /* ref: the current snapshot */
     pc_access_log_t *alog;        /* owned */
     pc_server_t *server;          /* owned until its done callback */
+    pc_admin_t *admin;            /* owned; NULL without Admin */
     pc_platform_events_t *events; /* owned until stopped */
     char *pid_file;               /* owned: the pid file written at start, removed at exit */
     int stops;
@@ -65,6 +67,10 @@ on_server_done(void *data)
     pc_app_t *app = data;
 
     app->server = NULL;
+    if (app->admin != NULL) {
+        pc_admin_stop(app->admin);
+        app->admin = NULL;
+    }
     if (app->events != NULL) {
         pc_platform_events_stop(app->events);
         app->events = NULL;
@@ -136,9 +142,11 @@ reload_done(uv_work_t *req, int status)
         return;
     }
     if (conf == NULL) {
+        pc_server_metrics(app->server)->reloads_failed++;
         PC_LOG(PC_LOGL_ERROR, 0, "reload failed, keeping the running configuration: %s",
                app->reload_err.msg);
     } else {
+        pc_server_metrics(app->server)->reloads_ok++;
         apply_reload(app, conf, app->reload_path);
     }
     pc_platform_notify(PC_SERVICE_READY, 0);
@@ -305,7 +313,8 @@ drop_privileges(pc_app_t *app)
     return 0;
 }
 
-/* Signals, listeners, pid file, privilege drop. Returns 0, or an error already logged. */
+/* Signals, listeners, admin listener, pid file, privilege drop. Returns 0, or an error already
+ * logged. */
 static int
 start_serving(pc_app_t *app)
 {
@@ -318,14 +327,17 @@ start_serving(pc_app_t *app)
         return err;
     }
     err = pc_server_start(app->loop, app->conf, app->alog, &app->server);
+    if (err == 0 && app->conf->has_admin) {
+        err = pc_admin_start(app->loop, app->conf, app->server, app->alog, &app->admin);
+    }
     if (err == 0) {
         err = write_pid_file(app);
-        if (err == 0) {
-            err = drop_privileges(app);
-        }
-        if (err != 0) {
-            pc_server_stop(app->server, 0, on_server_done, app);
-        }
+    }
+    if (err == 0) {
+        err = drop_privileges(app);
+    }
+    if (err != 0 && app->server != NULL) {
+        pc_server_stop(app->server, 0, on_server_done, app); /* the admin goes with it */
     }
     if (err != 0 && app->events != NULL) {
         pc_platform_events_stop(app->events);

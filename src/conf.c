@@ -54,6 +54,7 @@ struct directive_s {
 };
 
 static int set_listen(parse_t *p, const directive_t *d, const char *v, size_t len);
+static int set_admin(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_allow(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_deny(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_connect_port(parse_t *p, const directive_t *d, const char *v, size_t len);
@@ -74,6 +75,9 @@ static const directive_t directives[] = {
     {"Listen", set_listen, true, 0, 0, 0},
     {"Allow", set_allow, true, 0, 0, 0},
     {"Deny", set_deny, true, 0, 0, 0},
+    {"Admin", set_admin, false, 0, 0, 0},
+    {"AdminAllow", set_allow, true, 1, 0, 0},
+    {"AdminDeny", set_deny, true, 1, 0, 0},
     {"ConnectPort", set_connect_port, true, 0, 0, 0},
     {"Blocklist", set_list, true, PC_LIST_BLOCK, 0, 0},
     {"Allowlist", set_list, true, PC_LIST_ALLOW, 0, 0},
@@ -328,11 +332,25 @@ set_listen(parse_t *p, const directive_t *d, const char *v, size_t len)
     return 0;
 }
 
+/* Admin ADDR:PORT, or off. */
+static int
+set_admin(parse_t *p, const directive_t *d, const char *v, size_t len)
+{
+    if (eq_nocase(v, len, "off")) {
+        p->conf->has_admin = false;
+        return 0;
+    }
+    memset(&p->conf->admin, 0, sizeof p->conf->admin);
+    p->conf->has_admin = true;
+    return parse_listen(p, d, v, len, &p->conf->admin);
+}
+
 static int
 add_rule(parse_t *p, const directive_t *d, bool allow, const char *v, size_t len)
 {
     char q[QUOTE_BUF];
-    int rc = pc_acl_add(p->conf->acl, allow, v, len);
+    /* Allow/Deny (offset 0) or AdminAllow/AdminDeny (offset 1). */
+    int rc = pc_acl_add(d->offset == 1 ? p->conf->admin_acl : p->conf->acl, allow, v, len);
 
     if (rc == PC_E_NOMEM) {
         return fail_nomem(p);
@@ -788,6 +806,9 @@ pc_conf_new_defaults(pc_conf_t **out)
         rc = pc_acl_create(&conf->acl);
     }
     if (rc == 0) {
+        rc = pc_acl_create(&conf->admin_acl);
+    }
+    if (rc == 0) {
         rc = pc_policy_create(&conf->policy);
     }
     if (rc == 0) {
@@ -852,6 +873,10 @@ pc_conf_free(pc_conf_t *conf)
     if (conf->acl != NULL) {
         pc_acl_free(conf->acl);
         conf->acl = NULL;
+    }
+    if (conf->admin_acl != NULL) {
+        pc_acl_free(conf->admin_acl);
+        conf->admin_acl = NULL;
     }
     if (conf->policy != NULL) {
         pc_policy_free(conf->policy);

@@ -48,7 +48,11 @@ typedef struct pc_conf_s {
     pc_listen_t listen[PC_MAX_LISTEN]; /* default: 127.0.0.1:3128 */
     size_t num_listen;
 
-    pc_acl_t *acl;              /* owned; empty = loopback clients only */
+    pc_acl_t *acl; /* owned; empty = loopback clients only */
+
+    bool has_admin;             /* Admin ADDR:PORT given: the admin listener (metrics, health) */
+    pc_listen_t admin;          /* its address */
+    pc_acl_t *admin_acl;        /* owned: AdminAllow/AdminDeny; empty = loopback clients only */
     pc_portset_t connect_ports; /* default: {443} */
 
     pc_list_file_t *lists; /* owned: Blocklist and Allowlist files, in file order */

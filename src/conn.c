@@ -10,6 +10,7 @@
  * counters.
  */
 #include "conn.h"
+#include "server.h"
 
 #include "http_reply.h"
 #include "portcullis/error.h"
@@ -37,6 +38,24 @@ status_for(int err)
         return 504;
     default:
         return 502;
+    }
+}
+
+static pc_uperr_t
+upstream_error_kind(int err)
+{
+    switch (err) {
+    case UV_EAI_NONAME:
+    case UV_EAI_NODATA:
+    case UV_EAI_FAIL:
+    case UV_EAI_ADDRFAMILY:
+    case UV_EAI_AGAIN:
+        return PC_UPERR_DNS;
+    case UV_ETIMEDOUT:
+    case PC_E_TIMEOUT:
+        return PC_UPERR_CONNECT_TIMEOUT;
+    default:
+        return PC_UPERR_CONNECT;
     }
 }
 
@@ -130,15 +149,24 @@ log_txn(pc_conn_t *c)
 {
     pc_access_record_t rec;
     char decision[320];
+    uint64_t duration;
 
     if (!c->txn_active) {
         return;
     }
     c->txn_active = false;
-    if (c->alog == NULL) {
-        return; /* AccessLog off: nothing to format */
+    duration = uv_now(c->client.loop) - c->start_loop_ms;
+    /* The decision text is made only where it is used: the access log, and
+     * the metrics of a refusal (always a 403). */
+    decision[0] = '\0';
+    if (c->alog != NULL || c->status == 403) {
+        pc__gate_decision(c, decision, sizeof(decision));
     }
-    pc__gate_decision(c, decision, sizeof(decision));
+    pc_metrics_txn(pc_server_metrics(c->server), strcmp(c->method, "CONNECT") == 0, c->status,
+                   c->bytes_in, c->bytes_out, duration, c->status == 403 ? decision : NULL);
+    if (c->alog == NULL) {
+        return; /* AccessLog off */
+    }
     rec.start_ms = c->start_wall_ms;
     rec.id = c->id;
     rec.client = c->peer;
@@ -152,7 +180,7 @@ log_txn(pc_conn_t *c)
     rec.status = c->status;
     rec.bytes_in = c->bytes_in;
     rec.bytes_out = c->bytes_out;
-    rec.duration_ms = uv_now(c->client.loop) - c->start_loop_ms;
+    rec.duration_ms = duration;
     rec.decision = decision;
     rec.referer = c->referer[0] != '\0' ? c->referer : NULL;
     rec.user_agent = c->user_agent[0] != '\0' ? c->user_agent : NULL;
@@ -468,6 +496,7 @@ pc__conn_txn_begin(pc_conn_t *c)
     memset(&c->host_verdict, 0, sizeof(c->host_verdict));
     memset(&c->verdict, 0, sizeof(c->verdict));
     c->refused_by = NULL;
+    c->admin_refused = false;
     c->start_wall_ms = pc_log_now_ms();
     c->start_loop_ms = uv_now(c->client.loop);
 }
@@ -586,8 +615,10 @@ on_timer(uv_timer_t *t)
             pc_conn_close(c);
         }
     } else if (c->up != NULL && !c->up_connected) {
+        pc_server_metrics(c->server)->upstream_errors[PC_UPERR_CONNECT_TIMEOUT]++;
         pc__conn_reply_error(c, 504, detail_for(PC_E_TIMEOUT));
     } else if (c->mode == MODE_HTTP && !c->resp_started) {
+        pc_server_metrics(c->server)->upstream_errors[PC_UPERR_RESPONSE_TIMEOUT]++;
         pc__conn_reply_error(c, 504, "origin did not answer in time");
     } else {
         pc_conn_close(c);
@@ -608,6 +639,7 @@ on_up_connect(pc_upstream_t *up, int status, void *data)
     if (status != 0) {
         PC_LOG(PC_LOGL_INFO, c->id, "%s:%u: %s", c->target.host, (unsigned)c->target.port,
                pc_strerror(status));
+        pc_server_metrics(c->server)->upstream_errors[upstream_error_kind(status)]++;
         pc__conn_reply_error(c, status_for(status), detail_for(status));
         return;
     }

@@ -130,7 +130,8 @@ struct pc_conn_s {
     bool txn_active;           /* a transaction has begun and is not logged yet */
     pc_verdict_t host_verdict; /* policy stage 1 (the target host) */
     pc_verdict_t verdict;      /* the decision so far: stage 1, then the address used */
-    const char *refused_by;    /* static: "acl" or "port" when those refused it */
+    const char *refused_by;    /* static: "acl", "port" or "admin" when those refused it */
+    bool admin_refused;        /* a resolved address was the admin listener's */
     size_t head_scanned;       /* bytes of the head already searched for a LF */
 
     /* For the access log. */
@@ -220,6 +221,8 @@ void pc__server_conn_closed(pc_server_t *s, pc_conn_t *c);
 bool pc__server_stopping(const pc_server_t *s);
 /* The current snapshot (borrowed): a keep-alive connection moves to it per request. */
 pc_conf_t *pc__server_conf(const pc_server_t *s);
+/* True if sa is the admin listener's address (see pc_server_set_admin_address). */
+bool pc__server_is_admin(const pc_server_t *s, const struct sockaddr *sa);
 
 /* A new request id, from the sequence connection ids come from. */
 uint64_t pc__server_next_id(pc_server_t *s);

@@ -64,7 +64,11 @@ refuse(pc_conn_t *c)
         pc_log(PC_LOGL_INFO, c->id, "%s: blocked %s %s:%u (%s)", c->peer, c->method, c->target.host,
                (unsigned)c->target.port, decision);
     }
-    refusal_detail(c, &c->verdict, detail, sizeof(detail));
+    if (c->refused_by != NULL && strcmp(c->refused_by, "admin") == 0) {
+        snprintf(detail, sizeof(detail), "the admin listener is not reachable through the proxy");
+    } else {
+        refusal_detail(c, &c->verdict, detail, sizeof(detail));
+    }
     pc__conn_reply_error(c, 403, detail);
 }
 
@@ -87,6 +91,10 @@ pc__gate_addr(const struct sockaddr *sa, void *data)
     pc_addr_t a;
     pc_verdict_t v;
 
+    if (pc__server_is_admin(c->server, sa)) {
+        c->admin_refused = true; /* never through the proxy, whatever the policy */
+        return false;
+    }
     pc__sockaddr_to_addr(sa, &a);
     v = pc_policy_check_addr(c->conf->policy, &c->host_verdict, &a);
     if (pc_verdict_refuses(&v)) {
@@ -102,6 +110,9 @@ pc__gate_addr(const struct sockaddr *sa, void *data)
 void
 pc__gate_refuse_addresses(pc_conn_t *c)
 {
+    if (c->admin_refused && !pc_verdict_refuses(&c->verdict)) {
+        c->refused_by = "admin";
+    }
     refuse(c);
 }
 

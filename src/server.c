@@ -39,6 +39,10 @@ struct pc_server_s {
     int open_handles; /* listeners + grace timer still open */
     pc_server_done_cb done_cb;
     void *done_data;
+    pc_metrics_t metrics;
+    bool has_admin; /* the admin listener's address, which the proxy never connects to */
+    pc_addr_t admin_addr;
+    uint16_t admin_port;
 };
 
 static void accept_one(pc_listener_t *l);
@@ -63,6 +67,7 @@ maybe_done(pc_server_t *s)
     }
     pc_conf_unref(s->conf);
     s->conf = NULL;
+    pc_metrics_free(&s->metrics);
     free(s);
     if (cb != NULL) {
         cb(data);
@@ -79,6 +84,8 @@ pc__server_conn_opened(pc_server_t *s, pc_conn_t *c)
     }
     s->conns = c;
     s->num_conns++;
+    s->metrics.conns_active++;
+    s->metrics.conns_total++;
 }
 
 void
@@ -95,6 +102,7 @@ pc__server_conn_closed(pc_server_t *s, pc_conn_t *c)
         c->next->prev = c->prev;
     }
     s->num_conns--;
+    s->metrics.conns_active--;
     pc_conf_unref(c->conf);
     c->conf = NULL;
     for (i = 0; i < s->num_listeners && !s->stopping; i++) {
@@ -215,6 +223,7 @@ pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log, p
     s->loop = loop;
     s->conf = pc_conf_ref(conf);
     s->alog = access_log;
+    pc_metrics_init(&s->metrics, pc_log_now_ms());
     for (i = 0; i < conf->num_listen && err == 0; i++) {
         err = start_listener(s, &conf->listen[i], &s->listeners[i]);
         s->num_listeners++;
@@ -276,6 +285,53 @@ pc_server_stop(pc_server_t *s, uint64_t grace_ms, pc_server_done_cb done_cb, voi
     s->open_handles++;
     uv_timer_start(&s->grace, on_grace_over, grace_ms, 0);
     maybe_done(s);
+}
+
+void
+pc_server_set_admin_address(pc_server_t *s, const struct sockaddr *sa)
+{
+    s->has_admin = true;
+    pc__sockaddr_to_addr(sa, &s->admin_addr);
+    s->admin_port = sa->sa_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)sa)->sin6_port)
+                                              : ntohs(((const struct sockaddr_in *)sa)->sin_port);
+}
+
+static bool
+is_unspecified(const pc_addr_t *a)
+{
+    static const uint8_t zero[16];
+
+    return memcmp(a->bytes, zero, a->family == 4 ? 4 : 16) == 0;
+}
+
+bool
+pc__server_is_admin(const pc_server_t *s, const struct sockaddr *sa)
+{
+    pc_addr_t a;
+    uint16_t port;
+
+    if (!s->has_admin) {
+        return false;
+    }
+    port = sa->sa_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)sa)->sin6_port)
+                                     : ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    if (port != s->admin_port) {
+        return false;
+    }
+    pc__sockaddr_to_addr(sa, &a);
+    if (is_unspecified(&s->admin_addr)) {
+        /* Listening on every address: any address of this machine reaches it;
+         * loopback and the unspecified address are the ones a client can name. */
+        return pc_addr_is_loopback(&a) || is_unspecified(&a);
+    }
+    return a.family == s->admin_addr.family
+           && memcmp(a.bytes, s->admin_addr.bytes, a.family == 4 ? 4 : 16) == 0;
+}
+
+pc_metrics_t *
+pc_server_metrics(pc_server_t *s)
+{
+    return &s->metrics;
 }
 
 uint64_t

@@ -16,6 +16,7 @@
 
 #include "access_log.h"
 #include "conf.h"
+#include "metrics.h"
 #include "portcullis/log.h"
 
 typedef struct pc_server_s pc_server_t;
@@ -44,5 +45,15 @@ void pc_server_stop(pc_server_t *s, uint64_t grace_ms, pc_server_done_cb done_cb
  * request begins (pc__server_conf). Listen addresses are not changed.
  */
 void pc_server_set_conf(pc_server_t *s, pc_conf_t *conf);
+
+/*
+ * The admin listener's bound address: the proxy refuses to connect there,
+ * so a proxy client cannot reach /metrics through the proxy (where the
+ * admin would see the proxy's own loopback address).
+ */
+void pc_server_set_admin_address(pc_server_t *s, const struct sockaddr *sa);
+
+/* The server's counters (metrics.h), fed on the loop; valid until it is done. */
+pc_metrics_t *pc_server_metrics(pc_server_t *s);
 
 #endif

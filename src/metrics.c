@@ -1,0 +1,230 @@
+/*
+ * metrics.c: counting and rendering (see metrics.h). The names follow the
+ * Prometheus conventions: a portcullis_ prefix, _total for counters, base
+ * units (seconds, bytes), and label values escaped as the format requires.
+ */
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Upper bounds of the duration buckets, in milliseconds. */
+static const uint64_t bucket_ms[PC_METRICS_BUCKETS] = {1,   5,   10,   25,   50,   100,
+                                                       250, 500, 1000, 2500, 5000, 10000};
+
+static const char *const refusal_names[5] = {"block", "default-deny", "guard", "port", "acl"};
+static const char *const uperr_names[PC_UPERR_COUNT] = {"dns", "connect", "connect_timeout",
+                                                        "response_timeout"};
+
+void
+pc_metrics_init(pc_metrics_t *m, int64_t start_time_ms)
+{
+    memset(m, 0, sizeof(*m));
+    m->start_time_ms = start_time_ms;
+}
+
+void
+pc_metrics_free(pc_metrics_t *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->num_blocks; i++) {
+        free(m->blocks[i].list);
+    }
+    m->num_blocks = 0;
+}
+
+/* The list of "block:LIST:LINE" counted once more. */
+static void
+count_block(pc_metrics_t *m, const char *decision)
+{
+    const char *list = decision + 6, *end = strrchr(list, ':');
+    size_t len = end != NULL && end > list ? (size_t)(end - list) : strlen(list), i;
+
+    for (i = 0; i < m->num_blocks; i++) {
+        if (strlen(m->blocks[i].list) == len && memcmp(m->blocks[i].list, list, len) == 0) {
+            m->blocks[i].n++;
+            return;
+        }
+    }
+    if (m->num_blocks < PC_METRICS_MAX_LISTS) {
+        m->blocks[i].list = malloc(len + 1);
+        if (m->blocks[i].list != NULL) {
+            memcpy(m->blocks[i].list, list, len);
+            m->blocks[i].list[len] = '\0';
+            m->blocks[i].n = 1;
+            m->num_blocks++;
+            return;
+        }
+    }
+    m->blocks[PC_METRICS_MAX_LISTS].n++; /* "other" */
+}
+
+static void
+count_refusal(pc_metrics_t *m, const char *d)
+{
+    if (strncmp(d, "block:", 6) == 0) {
+        m->refusals[0]++;
+        count_block(m, d);
+    } else if (strcmp(d, "default-deny") == 0) {
+        m->refusals[1]++;
+    } else if (strncmp(d, "guard:", 6) == 0) {
+        m->refusals[2]++;
+    } else if (strcmp(d, "port") == 0) {
+        m->refusals[3]++;
+    } else if (strcmp(d, "acl") == 0) {
+        m->refusals[4]++;
+    }
+}
+
+void
+pc_metrics_txn(pc_metrics_t *m, bool tunnel, int status, uint64_t bytes_in, uint64_t bytes_out,
+               uint64_t duration_ms, const char *decision)
+{
+    size_t b;
+
+    m->requests[tunnel ? 1 : 0][status >= 100 && status <= 599 ? status / 100 : 0]++;
+    m->bytes_in += bytes_in;
+    m->bytes_out += bytes_out;
+    for (b = 0; b < PC_METRICS_BUCKETS && duration_ms > bucket_ms[b]; b++) {
+    }
+    m->duration_buckets[b]++;
+    m->duration_ms_sum += duration_ms;
+    if (decision != NULL) {
+        count_refusal(m, decision);
+    }
+}
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    bool overflow;
+} out_t;
+
+static void
+put(out_t *o, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (o->overflow) {
+        return;
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= o->cap - o->len) {
+        o->overflow = true;
+        return;
+    }
+    o->len += (size_t)n;
+}
+
+/* A label value: '\', '"' and newline escaped; bytes outside printable ASCII as '?'. */
+static void
+put_label(out_t *o, const char *s)
+{
+    for (; *s != '\0' && !o->overflow; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c == '\\' || c == '"') {
+            put(o, "\\%c", c);
+        } else if (c == '\n') {
+            put(o, "\\n");
+        } else {
+            put(o, "%c", c >= 0x20 && c < 0x7f ? c : '?');
+        }
+    }
+}
+
+static void
+family(out_t *o, const char *name, const char *type, const char *help)
+{
+    put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+size_t
+pc_metrics_render(const pc_metrics_t *m, uint64_t log_lines_dropped, const char *version, char *out,
+                  size_t cap)
+{
+    static const char *const classes[6] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    out_t o = {out, 0, cap, false};
+    uint64_t cum = 0;
+    size_t k, c, i;
+
+    family(&o, "portcullis_build_info", "gauge", "The running version.");
+    put(&o, "portcullis_build_info{version=\"");
+    put_label(&o, version);
+    put(&o, "\"} 1\n");
+    family(&o, "portcullis_start_time_seconds", "gauge", "When the process started, Unix time.");
+    put(&o, "portcullis_start_time_seconds %lld.%03d\n", (long long)(m->start_time_ms / 1000),
+        (int)(m->start_time_ms % 1000));
+    family(&o, "portcullis_connections_active", "gauge", "Client connections open now.");
+    put(&o, "portcullis_connections_active %llu\n", (unsigned long long)m->conns_active);
+    family(&o, "portcullis_connections_total", "counter", "Client connections accepted.");
+    put(&o, "portcullis_connections_total %llu\n", (unsigned long long)m->conns_total);
+    family(&o, "portcullis_requests_total", "counter",
+           "Finished transactions by kind (http, tunnel) and status class (none: no response).");
+    for (k = 0; k < 2; k++) {
+        for (c = 0; c < 6; c++) {
+            put(&o, "portcullis_requests_total{kind=\"%s\",class=\"%s\"} %llu\n",
+                k == 0 ? "http" : "tunnel", classes[c], (unsigned long long)m->requests[k][c]);
+        }
+    }
+    family(&o, "portcullis_refusals_total", "counter",
+           "Requests refused by the policy, by reason.");
+    for (i = 0; i < 5; i++) {
+        put(&o, "portcullis_refusals_total{reason=\"%s\"} %llu\n", refusal_names[i],
+            (unsigned long long)m->refusals[i]);
+    }
+    family(&o, "portcullis_blocks_total", "counter",
+           "Requests refused by a blocklist, by list file.");
+    for (i = 0; i < m->num_blocks; i++) {
+        put(&o, "portcullis_blocks_total{list=\"");
+        put_label(&o, m->blocks[i].list);
+        put(&o, "\"} %llu\n", (unsigned long long)m->blocks[i].n);
+    }
+    if (m->blocks[PC_METRICS_MAX_LISTS].n > 0) {
+        put(&o, "portcullis_blocks_total{list=\"other\"} %llu\n",
+            (unsigned long long)m->blocks[PC_METRICS_MAX_LISTS].n);
+    }
+    family(&o, "portcullis_received_bytes_total", "counter", "Bytes received from clients.");
+    put(&o, "portcullis_received_bytes_total %llu\n", (unsigned long long)m->bytes_in);
+    family(&o, "portcullis_sent_bytes_total", "counter", "Bytes sent to clients.");
+    put(&o, "portcullis_sent_bytes_total %llu\n", (unsigned long long)m->bytes_out);
+    family(&o, "portcullis_upstream_errors_total", "counter",
+           "Origins not reached: DNS failures, connect failures and timeouts.");
+    for (i = 0; i < PC_UPERR_COUNT; i++) {
+        put(&o, "portcullis_upstream_errors_total{kind=\"%s\"} %llu\n", uperr_names[i],
+            (unsigned long long)m->upstream_errors[i]);
+    }
+    family(&o, "portcullis_request_duration_seconds", "histogram",
+           "Transaction durations, from the complete request head to the end.");
+    for (i = 0; i <= PC_METRICS_BUCKETS; i++) {
+        cum += m->duration_buckets[i];
+        if (i < PC_METRICS_BUCKETS) {
+            put(&o, "portcullis_request_duration_seconds_bucket{le=\"%llu.%03llu\"} %llu\n",
+                (unsigned long long)(bucket_ms[i] / 1000),
+                (unsigned long long)(bucket_ms[i] % 1000), (unsigned long long)cum);
+        } else {
+            put(&o, "portcullis_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                (unsigned long long)cum);
+        }
+    }
+    put(&o, "portcullis_request_duration_seconds_sum %llu.%03llu\n",
+        (unsigned long long)(m->duration_ms_sum / 1000),
+        (unsigned long long)(m->duration_ms_sum % 1000));
+    put(&o, "portcullis_request_duration_seconds_count %llu\n", (unsigned long long)cum);
+    family(&o, "portcullis_config_reloads_total", "counter", "Configuration reloads, by result.");
+    put(&o, "portcullis_config_reloads_total{result=\"success\"} %llu\n",
+        (unsigned long long)m->reloads_ok);
+    put(&o, "portcullis_config_reloads_total{result=\"failure\"} %llu\n",
+        (unsigned long long)m->reloads_failed);
+    family(&o, "portcullis_access_log_dropped_lines_total", "counter",
+           "Access-log lines dropped because the disk could not keep up.");
+    put(&o, "portcullis_access_log_dropped_lines_total %llu\n",
+        (unsigned long long)log_lines_dropped);
+    return o.overflow ? 0 : o.len;
+}

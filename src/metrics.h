@@ -1,0 +1,62 @@
+/*
+ * metrics.h: the proxy's counters and their Prometheus text exposition
+ * (pure: the server and the connections feed it on the loop thread; the
+ * admin listener renders it).
+ */
+#ifndef PC_METRICS_H
+#define PC_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Why an origin could not be reached. */
+typedef enum {
+    PC_UPERR_DNS,              /* the name did not resolve */
+    PC_UPERR_CONNECT,          /* refused, unreachable, reset while connecting */
+    PC_UPERR_CONNECT_TIMEOUT,  /* ConnectTimeout ran out */
+    PC_UPERR_RESPONSE_TIMEOUT, /* no response within IdleTimeout */
+    PC_UPERR_COUNT
+} pc_uperr_t;
+
+#define PC_METRICS_BUCKETS   12 /* request-duration buckets, plus +Inf */
+#define PC_METRICS_MAX_LISTS 64 /* distinct block lists counted by name; then "other" */
+
+typedef struct {
+    int64_t start_time_ms; /* process start, Unix ms */
+    uint64_t conns_active, conns_total;
+    uint64_t requests[2][6]; /* [http, tunnel][no status, 1xx .. 5xx] */
+    uint64_t refusals[5];    /* block, default-deny, guard, port, acl */
+    struct {
+        char *list; /* owned */
+        uint64_t n;
+    } blocks[PC_METRICS_MAX_LISTS + 1]; /* the last slot is "other" */
+    size_t num_blocks;
+    uint64_t bytes_in, bytes_out;
+    uint64_t upstream_errors[PC_UPERR_COUNT];
+    uint64_t duration_buckets[PC_METRICS_BUCKETS + 1]; /* per bucket, not cumulative */
+    uint64_t duration_ms_sum;
+    uint64_t reloads_ok, reloads_failed;
+} pc_metrics_t;
+
+void pc_metrics_init(pc_metrics_t *m, int64_t start_time_ms);
+void pc_metrics_free(pc_metrics_t *m);
+
+/*
+ * One finished transaction: a tunnel (CONNECT) or not, the status sent (0:
+ * none), the bytes each way, its duration, and the access log's decision
+ * ("-", "block:LIST:LINE", "default-deny", "guard:RANGE", "port", "acl",
+ * "allow:...").
+ */
+void pc_metrics_txn(pc_metrics_t *m, bool tunnel, int status, uint64_t bytes_in, uint64_t bytes_out,
+                    uint64_t duration_ms, const char *decision);
+
+/*
+ * The exposition (text format 0.0.4) into out, with what the caller adds:
+ * the access-log lines dropped, the build version. Returns the length, or 0
+ * if cap was too small.
+ */
+size_t pc_metrics_render(const pc_metrics_t *m, uint64_t log_lines_dropped, const char *version,
+                         char *out, size_t cap);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * test_metrics.c: counting and the exposition text (src/metrics.c).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+static char out[262144];
+
+static void
+expect_line(const char *text, const char *line)
+{
+    char *want = malloc(strlen(line) + 3);
+
+    assert_non_null(want);
+    sprintf(want, "\n%s\n", line);
+    if (strstr(text, want) == NULL) {
+        fail_msg("no line \"%s\" in:\n%s", line, text);
+    }
+    free(want);
+}
+
+static void
+test_metrics_counts(void **state)
+{
+    pc_metrics_t m;
+    size_t n;
+
+    (void)state;
+    pc_metrics_init(&m, 1700000000123);
+    pc_metrics_txn(&m, false, 200, 100, 1000, 0, NULL);
+    pc_metrics_txn(&m, false, 200, 100, 1000, 7, NULL);
+    pc_metrics_txn(&m, false, 403, 50, 120, 2, "block:/etc/p/ads.txt:7");
+    pc_metrics_txn(&m, false, 403, 50, 120, 2, "block:/etc/p/ads.txt:9");
+    pc_metrics_txn(&m, true, 403, 50, 120, 2, "port");
+    pc_metrics_txn(&m, true, 200, 10, 20, 20000, NULL);
+    pc_metrics_txn(&m, false, 0, 5, 0, 1, NULL);
+    m.upstream_errors[PC_UPERR_DNS] = 3;
+    m.reloads_ok = 2;
+    n = pc_metrics_render(&m, 4, "1.2.3", out, sizeof(out));
+    assert_true(n > 0 && out[n - 1] == '\n');
+    out[n] = '\0';
+    expect_line(out, "portcullis_build_info{version=\"1.2.3\"} 1");
+    expect_line(out, "portcullis_start_time_seconds 1700000000.123");
+    expect_line(out, "portcullis_requests_total{kind=\"http\",class=\"2xx\"} 2");
+    expect_line(out, "portcullis_requests_total{kind=\"http\",class=\"4xx\"} 2");
+    expect_line(out, "portcullis_requests_total{kind=\"http\",class=\"none\"} 1");
+    expect_line(out, "portcullis_requests_total{kind=\"tunnel\",class=\"4xx\"} 1");
+    expect_line(out, "portcullis_requests_total{kind=\"tunnel\",class=\"2xx\"} 1");
+    expect_line(out, "portcullis_refusals_total{reason=\"block\"} 2");
+    expect_line(out, "portcullis_refusals_total{reason=\"port\"} 1");
+    expect_line(out, "portcullis_blocks_total{list=\"/etc/p/ads.txt\"} 2");
+    expect_line(out, "portcullis_received_bytes_total 365");
+    expect_line(out, "portcullis_sent_bytes_total 2380");
+    expect_line(out, "portcullis_upstream_errors_total{kind=\"dns\"} 3");
+    /* Cumulative buckets: 0 and 1 ms fall in le=0.001, 2 ms (x3) in 0.005, 7 ms in 0.010. */
+    expect_line(out, "portcullis_request_duration_seconds_bucket{le=\"0.001\"} 2");
+    expect_line(out, "portcullis_request_duration_seconds_bucket{le=\"0.005\"} 5");
+    expect_line(out, "portcullis_request_duration_seconds_bucket{le=\"0.010\"} 6");
+    expect_line(out, "portcullis_request_duration_seconds_bucket{le=\"10.000\"} 6");
+    expect_line(out, "portcullis_request_duration_seconds_bucket{le=\"+Inf\"} 7");
+    expect_line(out, "portcullis_request_duration_seconds_sum 20.014");
+    expect_line(out, "portcullis_request_duration_seconds_count 7");
+    expect_line(out, "portcullis_config_reloads_total{result=\"success\"} 2");
+    expect_line(out, "portcullis_access_log_dropped_lines_total 4");
+    expect_line(out, "# TYPE portcullis_request_duration_seconds histogram");
+    /* Too small a buffer: 0, never a cut exposition. */
+    assert_int_equal(pc_metrics_render(&m, 0, "1", out, 100), 0);
+    pc_metrics_free(&m);
+}
+
+/* List names are label values: escaped; past 64 lists the rest count as "other". */
+static void
+test_metrics_list_labels(void **state)
+{
+    pc_metrics_t m;
+    char d[64];
+    size_t n;
+    int i;
+
+    (void)state;
+    pc_metrics_init(&m, 0);
+    pc_metrics_txn(&m, false, 403, 0, 0, 0, "block:C:\\lists\\a \"b\".txt:1");
+    for (i = 0; i < 70; i++) {
+        snprintf(d, sizeof(d), "block:/l/%d.txt:1", i);
+        pc_metrics_txn(&m, false, 403, 0, 0, 0, d);
+    }
+    n = pc_metrics_render(&m, 0, "1", out, sizeof(out));
+    out[n] = '\0';
+    expect_line(out, "portcullis_blocks_total{list=\"C:\\\\lists\\\\a \\\"b\\\".txt\"} 1");
+    expect_line(out, "portcullis_blocks_total{list=\"/l/62.txt\"} 1");
+    assert_null(strstr(out, "/l/63.txt"));
+    expect_line(out, "portcullis_blocks_total{list=\"other\"} 7");
+    pc_metrics_free(&m);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_metrics_counts),
+        cmocka_unit_test(test_metrics_list_labels),
+    };
+
+    return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
+}
