@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config libuv1-dev libidn2-dev libcmocka-dev curl python3 valgrind \
-clang libclang-rt-14-dev clang-format git util-linux iproute2 procps"
+clang libclang-rt-14-dev clang-format git util-linux iproute2 procps chromium fonts-dejavu-core"
 if [ "${1:-}" = "--build-only" ]; then
     PKGS="build-essential cmake pkg-config libuv1-dev libidn2-dev"
 fi

@@ -3,8 +3,10 @@
  *
  * A deliberately small HTTP/1.1 server: one request per connection, read
  * whole (8 KiB at most, within 10 s), answered, closed. GET and HEAD of
- * /metrics (Prometheus text format) and /healthz ("ok", or 503 while the
- * proxy drains for a stop); 404 for other paths, 405 for other methods, 400 for anything
+ * /metrics (Prometheus text format), /healthz ("ok", or 503 while the
+ * proxy drains for a stop), /status (the page, src/status_page.html, under
+ * a strict Content-Security-Policy) and /status.json (its data: a sample
+ * every 5 s, taken here); 404 for other paths, 405 for other methods, 400 for anything
  * unparsable. The client ACL is the current configuration's AdminAllow and
  * AdminDeny (loopback only without rules).
  */
@@ -16,6 +18,7 @@
 #include "portcullis/log.h"
 #include "portcullis/version.h"
 #include "sockaddr.h"
+#include "status_page.h" /* generated from src/status_page.html */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +27,19 @@
 #define ADMIN_HEAD_MAX   8192
 #define ADMIN_TIMEOUT_MS 10000
 #define METRICS_MAX      (256 * 1024)
+#define SAMPLE_EVERY_S   5 /* the status page's series: a point per 5 s */
+
+/* The status page runs its own inline script and fetches status.json, nothing else. */
+#define STATUS_CSP                                                              \
+    "Content-Security-Policy: default-src 'none'; script-src 'unsafe-inline'; " \
+    "style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:\r\n"   \
+    "X-Content-Type-Options: nosniff\r\n"
 
 typedef struct admin_conn_s admin_conn_t;
 
 struct pc_admin_s {
     uv_tcp_t tcp;
+    uv_timer_t sampler;    /* closes an interval of the status page's series */
     pc_server_t *server;   /* borrowed */
     pc_access_log_t *alog; /* borrowed; may be NULL */
     admin_conn_t *conns;
@@ -155,6 +166,25 @@ serve_metrics(admin_conn_t *c, bool head_only)
     free(body);
 }
 
+static void
+serve_status_json(admin_conn_t *c, bool head_only)
+{
+    char *body = malloc(METRICS_MAX);
+    size_t n = 0;
+
+    if (body != NULL) {
+        n = pc_metrics_status_json(pc_server_metrics(c->admin->server), PC_VERSION_STRING,
+                                   pc_log_now_ms(), SAMPLE_EVERY_S, body, METRICS_MAX);
+    }
+    if (n == 0) {
+        respond_text(c, 500, "Internal Server Error", "status does not fit\n", head_only);
+    } else {
+        respond(c, 200, "OK", "application/json", body, n, head_only,
+                "X-Content-Type-Options: nosniff\r\n");
+    }
+    free(body);
+}
+
 static bool
 is(const char *s, size_t len, const char *want)
 {
@@ -177,6 +207,11 @@ route(admin_conn_t *c, const pc_http_request_t *req)
                 false, "Allow: GET, HEAD\r\n");
     } else if (is(path, path_len, "/metrics")) {
         serve_metrics(c, head);
+    } else if (is(path, path_len, "/status")) {
+        respond(c, 200, "OK", "text/html; charset=utf-8", (const char *)pc_status_page,
+                sizeof(pc_status_page), head, STATUS_CSP);
+    } else if (is(path, path_len, "/status.json")) {
+        serve_status_json(c, head);
     } else if (is(path, path_len, "/healthz")) {
         if (pc__server_stopping(c->admin->server)) {
             respond_text(c, 503, "Service Unavailable", "stopping\n", head);
@@ -184,7 +219,7 @@ route(admin_conn_t *c, const pc_http_request_t *req)
             respond_text(c, 200, "OK", "ok\n", head);
         }
     } else {
-        respond_text(c, 404, "Not Found", "not found: try /metrics or /healthz\n", head);
+        respond_text(c, 404, "Not Found", "not found: try /status, /metrics or /healthz\n", head);
     }
 }
 
@@ -284,6 +319,14 @@ on_listener_closed(uv_handle_t *h)
     admin_release(h->data);
 }
 
+static void
+on_sample(uv_timer_t *t)
+{
+    pc_admin_t *a = t->data;
+
+    pc_metrics_sample(pc_server_metrics(a->server), pc_log_now_ms() / 1000);
+}
+
 int
 pc_admin_start(uv_loop_t *loop, const pc_conf_t *conf, pc_server_t *server, pc_access_log_t *alog,
                pc_admin_t **out)
@@ -319,6 +362,10 @@ pc_admin_start(uv_loop_t *loop, const pc_conf_t *conf, pc_server_t *server, pc_a
     }
     PC_LOG(PC_LOGL_INFO, 0, "admin listening on %s", text);
     pc_server_set_admin_address(server, (const struct sockaddr *)&bound);
+    uv_timer_init(loop, &a->sampler);
+    a->sampler.data = a;
+    a->open++;
+    uv_timer_start(&a->sampler, on_sample, SAMPLE_EVERY_S * 1000, SAMPLE_EVERY_S * 1000);
     *out = a;
     return 0;
 }
@@ -333,5 +380,6 @@ pc_admin_stop(pc_admin_t *a)
         next = c->next;
         conn_close(c);
     }
+    uv_close((uv_handle_t *)&a->sampler, on_listener_closed);
     uv_close((uv_handle_t *)&a->tcp, on_listener_closed);
 }

@@ -163,7 +163,8 @@ log_txn(pc_conn_t *c)
         pc__gate_decision(c, decision, sizeof(decision));
     }
     pc_metrics_txn(pc_server_metrics(c->server), strcmp(c->method, "CONNECT") == 0, c->status,
-                   c->bytes_in, c->bytes_out, duration, c->status == 403 ? decision : NULL);
+                   c->bytes_in, c->bytes_out, duration, c->status == 403 ? decision : NULL,
+                   c->target.host);
     if (c->alog == NULL) {
         return; /* AccessLog off */
     }

@@ -79,9 +79,32 @@ count_refusal(pc_metrics_t *m, const char *d)
     }
 }
 
+/* One more refusal for host; when the table is full, the rarest host makes room. */
+static void
+count_host(pc_metrics_t *m, const char *host)
+{
+    size_t i, rarest = 0, len = strlen(host);
+
+    if (len == 0 || len >= sizeof(m->top[0].host)) {
+        return;
+    }
+    for (i = 0; i < m->num_top; i++) {
+        if (strcmp(m->top[i].host, host) == 0) {
+            m->top[i].n++;
+            return;
+        }
+        if (m->top[i].n < m->top[rarest].n) {
+            rarest = i;
+        }
+    }
+    i = m->num_top < PC_METRICS_TOP_HOSTS ? m->num_top++ : rarest;
+    memcpy(m->top[i].host, host, len + 1);
+    m->top[i].n = 1;
+}
+
 void
 pc_metrics_txn(pc_metrics_t *m, bool tunnel, int status, uint64_t bytes_in, uint64_t bytes_out,
-               uint64_t duration_ms, const char *decision)
+               uint64_t duration_ms, const char *decision, const char *host)
 {
     size_t b;
 
@@ -94,6 +117,51 @@ pc_metrics_txn(pc_metrics_t *m, bool tunnel, int status, uint64_t bytes_in, uint
     m->duration_ms_sum += duration_ms;
     if (decision != NULL) {
         count_refusal(m, decision);
+        if (host != NULL) {
+            count_host(m, host);
+        }
+    }
+}
+
+static uint64_t
+total_requests(const pc_metrics_t *m)
+{
+    uint64_t n = 0;
+    size_t k, c;
+
+    for (k = 0; k < 2; k++) {
+        for (c = 0; c < 6; c++) {
+            n += m->requests[k][c];
+        }
+    }
+    return n;
+}
+
+static uint64_t
+total_refusals(const pc_metrics_t *m)
+{
+    return m->refusals[0] + m->refusals[1] + m->refusals[2] + m->refusals[3] + m->refusals[4];
+}
+
+void
+pc_metrics_sample(pc_metrics_t *m, int64_t now_s)
+{
+    pc_metrics_sample_t *s = &m->samples[m->next_sample];
+    uint64_t req = total_requests(m), blocks = total_refusals(m);
+
+    s->t = now_s;
+    s->connections = m->conns_active;
+    s->requests = req - m->last_requests;
+    s->blocks = blocks - m->last_blocks;
+    s->bytes_in = m->bytes_in - m->last_in;
+    s->bytes_out = m->bytes_out - m->last_out;
+    m->last_requests = req;
+    m->last_blocks = blocks;
+    m->last_in = m->bytes_in;
+    m->last_out = m->bytes_out;
+    m->next_sample = (m->next_sample + 1) % PC_METRICS_SAMPLES;
+    if (m->num_samples < PC_METRICS_SAMPLES) {
+        m->num_samples++;
     }
 }
 
@@ -102,6 +170,14 @@ typedef struct {
     size_t len, cap;
     bool overflow;
 } out_t;
+
+#if defined(__GNUC__)
+#define METRICS_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define METRICS_PRINTF(fmt, args)
+#endif
+
+static void put(out_t *o, const char *fmt, ...) METRICS_PRINTF(2, 3);
 
 static void
 put(out_t *o, const char *fmt, ...)
@@ -226,5 +302,72 @@ pc_metrics_render(const pc_metrics_t *m, uint64_t log_lines_dropped, const char 
            "Access-log lines dropped because the disk could not keep up.");
     put(&o, "portcullis_access_log_dropped_lines_total %llu\n",
         (unsigned long long)log_lines_dropped);
+    return o.overflow ? 0 : o.len;
+}
+
+/* A JSON string of s: '"', '\\' and bytes outside printable ASCII escaped. */
+static void
+put_json_str(out_t *o, const char *s)
+{
+    put(o, "\"");
+    for (; *s != '\0' && !o->overflow; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c == '"' || c == '\\') {
+            put(o, "\\%c", c);
+        } else if (c < 0x20 || c >= 0x7f) {
+            put(o, "\\u%04x", c);
+        } else {
+            put(o, "%c", c);
+        }
+    }
+    put(o, "\"");
+}
+
+size_t
+pc_metrics_status_json(const pc_metrics_t *m, const char *version, int64_t now_ms,
+                       unsigned interval_s, char *out, size_t cap)
+{
+    out_t o = {out, 0, cap, false};
+    bool used[PC_METRICS_TOP_HOSTS] = {false};
+    size_t i, k, best;
+
+    put(&o, "{\"version\":");
+    put_json_str(&o, version);
+    put(&o,
+        ",\"uptime_s\":%lld,\"interval_s\":%u,\"now\":{\"connections\":%llu,"
+        "\"requests_total\":%llu,\"blocks_total\":%llu,\"bytes_in_total\":%llu,"
+        "\"bytes_out_total\":%llu},\"series\":[",
+        (long long)((now_ms - m->start_time_ms) / 1000), interval_s,
+        (unsigned long long)m->conns_active, (unsigned long long)total_requests(m),
+        (unsigned long long)total_refusals(m), (unsigned long long)m->bytes_in,
+        (unsigned long long)m->bytes_out);
+    for (i = 0; i < m->num_samples; i++) {
+        const pc_metrics_sample_t *s =
+            &m->samples[(m->next_sample + PC_METRICS_SAMPLES - m->num_samples + i)
+                        % PC_METRICS_SAMPLES];
+
+        put(&o,
+            "%s{\"t\":%lld,\"connections\":%llu,\"requests\":%llu,\"blocks\":%llu,"
+            "\"bytes_in\":%llu,\"bytes_out\":%llu}",
+            i > 0 ? "," : "", (long long)s->t, (unsigned long long)s->connections,
+            (unsigned long long)s->requests, (unsigned long long)s->blocks,
+            (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out);
+    }
+    put(&o, "],\"top_blocked\":[");
+    /* The ten most refused hosts, by selection (the table is small). */
+    for (k = 0; k < 10 && k < m->num_top; k++) {
+        best = PC_METRICS_TOP_HOSTS;
+        for (i = 0; i < m->num_top; i++) {
+            if (!used[i] && (best == PC_METRICS_TOP_HOSTS || m->top[i].n > m->top[best].n)) {
+                best = i;
+            }
+        }
+        used[best] = true;
+        put(&o, "%s{\"host\":", k > 0 ? "," : "");
+        put_json_str(&o, m->top[best].host);
+        put(&o, ",\"count\":%llu}", (unsigned long long)m->top[best].n);
+    }
+    put(&o, "]}\n");
     return o.overflow ? 0 : o.len;
 }

@@ -19,8 +19,17 @@ typedef enum {
     PC_UPERR_COUNT
 } pc_uperr_t;
 
-#define PC_METRICS_BUCKETS   12 /* request-duration buckets, plus +Inf */
-#define PC_METRICS_MAX_LISTS 64 /* distinct block lists counted by name; then "other" */
+#define PC_METRICS_BUCKETS   12  /* request-duration buckets, plus +Inf */
+#define PC_METRICS_MAX_LISTS 64  /* distinct block lists counted by name; then "other" */
+#define PC_METRICS_SAMPLES   60  /* the status page's window: 60 samples */
+#define PC_METRICS_TOP_HOSTS 256 /* refused hosts counted (the rarest makes room) */
+
+/* One sample of the status page's series: a gauge and the deltas of an interval. */
+typedef struct {
+    int64_t t; /* Unix seconds */
+    uint64_t connections;
+    uint64_t requests, blocks, bytes_in, bytes_out;
+} pc_metrics_sample_t;
 
 typedef struct {
     int64_t start_time_ms; /* process start, Unix ms */
@@ -37,6 +46,16 @@ typedef struct {
     uint64_t duration_buckets[PC_METRICS_BUCKETS + 1]; /* per bucket, not cumulative */
     uint64_t duration_ms_sum;
     uint64_t reloads_ok, reloads_failed;
+
+    /* The status page: a ring of samples, and the refused hosts. */
+    pc_metrics_sample_t samples[PC_METRICS_SAMPLES];
+    size_t num_samples, next_sample;
+    uint64_t last_requests, last_blocks, last_in, last_out; /* totals at the last sample */
+    struct {
+        char host[256];
+        uint64_t n;
+    } top[PC_METRICS_TOP_HOSTS];
+    size_t num_top;
 } pc_metrics_t;
 
 void pc_metrics_init(pc_metrics_t *m, int64_t start_time_ms);
@@ -44,12 +63,23 @@ void pc_metrics_free(pc_metrics_t *m);
 
 /*
  * One finished transaction: a tunnel (CONNECT) or not, the status sent (0:
- * none), the bytes each way, its duration, and the access log's decision
- * ("-", "block:LIST:LINE", "default-deny", "guard:RANGE", "port", "acl",
- * "allow:...").
+ * none), the bytes each way, its duration, and, for a refusal, the access
+ * log's decision ("block:LIST:LINE", "default-deny", "guard:RANGE", "port",
+ * "acl") and the target host; NULL otherwise.
  */
 void pc_metrics_txn(pc_metrics_t *m, bool tunnel, int status, uint64_t bytes_in, uint64_t bytes_out,
-                    uint64_t duration_ms, const char *decision);
+                    uint64_t duration_ms, const char *decision, const char *host);
+
+/* Closes an interval of the status page's series at now_s. */
+void pc_metrics_sample(pc_metrics_t *m, int64_t now_s);
+
+/*
+ * The status page's data as JSON (see src/status_page.html): version,
+ * uptime, totals, the series oldest first, the ten most refused hosts.
+ * Returns the length, or 0 if cap was too small.
+ */
+size_t pc_metrics_status_json(const pc_metrics_t *m, const char *version, int64_t now_ms,
+                              unsigned interval_s, char *out, size_t cap);
 
 /*
  * The exposition (text format 0.0.4) into out, with what the caller adds:

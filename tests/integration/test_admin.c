@@ -186,7 +186,7 @@ test_admin_metrics_count_the_traffic(void **state)
     const char *conf = pc_it_fx_strf(f, "Admin 127.0.0.1:0\nBlocklist %s\nConnectPort 443", list);
     pc_it_proxy_t *p = pc_it_fx_proxy(f, name, conf);
     int admin = admin_port(f, p), free_port;
-    const char *m, *body;
+    const char *m, *body, *r;
     size_t mark;
 
     assert_int_equal(pc_it_free_port("127.0.0.1", &free_port), 0);
@@ -215,6 +215,20 @@ test_admin_metrics_count_the_traffic(void **state)
     assert_true(value_of(body, "portcullis_sent_bytes_total") > 0);
     assert_true(value_of(body, "portcullis_received_bytes_total") > 0);
     assert_true(value_of(body, "portcullis_start_time_seconds") > 1.7e9);
+
+    /* The status page and its data. */
+    r = http_get(f, admin, "GET /status HTTP/1.1\r\n\r\n");
+    assert_true(strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_non_null(strstr(r, "Content-Type: text/html; charset=utf-8\r\n"));
+    assert_non_null(strstr(r, "Content-Security-Policy: default-src 'none';"));
+    assert_non_null(strstr(r, "status.json"));
+    r = http_get(f, admin, "GET /status.json HTTP/1.1\r\n\r\n");
+    assert_true(strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_non_null(strstr(r, "Content-Type: application/json\r\n"));
+    assert_non_null(strstr(r, "\"requests_total\":5,\"blocks_total\":2,"));
+    assert_non_null(strstr(r, "\"top_blocked\":[{\"host\":"));
+    assert_non_null(strstr(r, "{\"host\":\"blocked.invalid\",\"count\":1}"));
+    assert_non_null(strstr(r, "{\"host\":\"127.0.0.1\",\"count\":1}"));
 
     /* Reloads, by result. */
     mark = pc_it_fx_stderr_mark(p);

@@ -36,13 +36,13 @@ test_metrics_counts(void **state)
 
     (void)state;
     pc_metrics_init(&m, 1700000000123);
-    pc_metrics_txn(&m, false, 200, 100, 1000, 0, NULL);
-    pc_metrics_txn(&m, false, 200, 100, 1000, 7, NULL);
-    pc_metrics_txn(&m, false, 403, 50, 120, 2, "block:/etc/p/ads.txt:7");
-    pc_metrics_txn(&m, false, 403, 50, 120, 2, "block:/etc/p/ads.txt:9");
-    pc_metrics_txn(&m, true, 403, 50, 120, 2, "port");
-    pc_metrics_txn(&m, true, 200, 10, 20, 20000, NULL);
-    pc_metrics_txn(&m, false, 0, 5, 0, 1, NULL);
+    pc_metrics_txn(&m, false, 200, 100, 1000, 0, NULL, NULL);
+    pc_metrics_txn(&m, false, 200, 100, 1000, 7, NULL, NULL);
+    pc_metrics_txn(&m, false, 403, 50, 120, 2, "block:/etc/p/ads.txt:7", "ads.example");
+    pc_metrics_txn(&m, false, 403, 50, 120, 2, "block:/etc/p/ads.txt:9", "ads.example");
+    pc_metrics_txn(&m, true, 403, 50, 120, 2, "port", "ads.example");
+    pc_metrics_txn(&m, true, 200, 10, 20, 20000, NULL, NULL);
+    pc_metrics_txn(&m, false, 0, 5, 0, 1, NULL, NULL);
     m.upstream_errors[PC_UPERR_DNS] = 3;
     m.reloads_ok = 2;
     n = pc_metrics_render(&m, 4, "1.2.3", out, sizeof(out));
@@ -88,10 +88,10 @@ test_metrics_list_labels(void **state)
 
     (void)state;
     pc_metrics_init(&m, 0);
-    pc_metrics_txn(&m, false, 403, 0, 0, 0, "block:C:\\lists\\a \"b\".txt:1");
+    pc_metrics_txn(&m, false, 403, 0, 0, 0, "block:C:\\lists\\a \"b\".txt:1", "ads.example");
     for (i = 0; i < 70; i++) {
         snprintf(d, sizeof(d), "block:/l/%d.txt:1", i);
-        pc_metrics_txn(&m, false, 403, 0, 0, 0, d);
+        pc_metrics_txn(&m, false, 403, 0, 0, 0, d, NULL);
     }
     n = pc_metrics_render(&m, 0, "1", out, sizeof(out));
     out[n] = '\0';
@@ -102,12 +102,54 @@ test_metrics_list_labels(void **state)
     pc_metrics_free(&m);
 }
 
+/* The status page's data: samples with deltas, oldest first, and the most refused hosts. */
+static void
+test_metrics_status_json(void **state)
+{
+    pc_metrics_t m;
+    size_t n;
+    int i;
+
+    (void)state;
+    pc_metrics_init(&m, 1000000);
+    pc_metrics_txn(&m, false, 200, 10, 100, 1, NULL, NULL);
+    pc_metrics_sample(&m, 1005);
+    pc_metrics_txn(&m, false, 403, 10, 50, 1, "block:/l.txt:1", "ads.example");
+    pc_metrics_txn(&m, false, 403, 10, 50, 1, "block:/l.txt:1", "ads.example");
+    pc_metrics_txn(&m, false, 403, 10, 50, 1, "default-deny", "x\"y\\z\x01");
+    m.conns_active = 2;
+    pc_metrics_sample(&m, 1010);
+    n = pc_metrics_status_json(&m, "1.2.3", 1012000, 5, out, sizeof(out));
+    assert_true(n > 0);
+    out[n] = '\0';
+    assert_string_equal(
+        out,
+        "{\"version\":\"1.2.3\",\"uptime_s\":12,\"interval_s\":5,\"now\":{\"connections\":2,"
+        "\"requests_total\":4,\"blocks_total\":3,\"bytes_in_total\":40,\"bytes_out_total\":250},"
+        "\"series\":[{\"t\":1005,\"connections\":0,\"requests\":1,\"blocks\":0,\"bytes_in\":10,"
+        "\"bytes_out\":100},{\"t\":1010,\"connections\":2,\"requests\":3,\"blocks\":3,"
+        "\"bytes_in\":30,\"bytes_out\":150}],\"top_blocked\":[{\"host\":\"ads.example\",\"count\":"
+        "2},"
+        "{\"host\":\"x\\\"y\\\\z\\u0001\",\"count\":1}]}\n");
+    /* The ring keeps the last 60 samples. */
+    for (i = 0; i < 100; i++) {
+        pc_metrics_sample(&m, 2000 + i);
+    }
+    n = pc_metrics_status_json(&m, "1", 0, 5, out, sizeof(out));
+    out[n] = '\0';
+    assert_non_null(strstr(out, "\"series\":[{\"t\":2040,"));
+    assert_non_null(strstr(out, "{\"t\":2099,"));
+    assert_null(strstr(out, "\"t\":2039,"));
+    pc_metrics_free(&m);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics_counts),
         cmocka_unit_test(test_metrics_list_labels),
+        cmocka_unit_test(test_metrics_status_json),
     };
 
     return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
