@@ -259,8 +259,8 @@ report(pc_access_log_t *log, uint64_t dropped, int write_errno)
     if (write_errno != 0 && !log->failing_reported) {
         log->failing_reported = true;
         PC_LOG(PC_LOGL_ERROR, 0,
-               "cannot write the access log %s: %s; lines are lost until it works", name,
-               pc_strerror(uv_translate_sys_error(write_errno)));
+               "cannot write the access log %s: " PC_ERR_FMT "; lines are lost until it works",
+               name, PC_ERR_ARGS(uv_translate_sys_error(write_errno)));
     } else if (write_errno == 0 && log->failing_reported) {
         log->failing_reported = false;
         PC_LOG(PC_LOGL_WARN, 0, "the access log %s is written again", name);

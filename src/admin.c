@@ -356,7 +356,8 @@ pc_admin_start(uv_loop_t *loop, const pc_conf_t *conf, pc_server_t *server, pc_a
     pc__sockaddr_format(err == 0 ? (const struct sockaddr *)&bound : (const struct sockaddr *)&ss,
                         text, sizeof(text));
     if (err != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "cannot listen on %s (Admin): %s", text, pc_strerror(err));
+        PC_LOG(PC_LOGL_ERROR, 0, "cannot listen on %s (Admin): " PC_ERR_FMT, text,
+               PC_ERR_ARGS(err));
         uv_close((uv_handle_t *)&a->tcp, on_listener_closed);
         return err;
     }

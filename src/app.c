@@ -173,7 +173,7 @@ start_reload(pc_app_t *app)
     app->reload_work.data = app;
     err = uv_queue_work(app->loop, &app->reload_work, reload_work, reload_done);
     if (err != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "reload failed: %s", pc_strerror(err));
+        PC_LOG(PC_LOGL_ERROR, 0, "reload failed: " PC_ERR_FMT, PC_ERR_ARGS(err));
         return;
     }
     app->reload_running = true;
@@ -190,8 +190,8 @@ reopen_logs(pc_app_t *app)
     }
     err = pc_access_log_reopen(app->alog);
     if (err != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "cannot reopen access log %s: %s", app->conf->access_log,
-               pc_strerror(err));
+        PC_LOG(PC_LOGL_ERROR, 0, "cannot reopen access log %s: " PC_ERR_FMT, app->conf->access_log,
+               PC_ERR_ARGS(err));
         return;
     }
     PC_LOG(PC_LOGL_INFO, 0, "access log reopened");
@@ -323,7 +323,7 @@ start_serving(pc_app_t *app)
     int err = pc_platform_events_start(app->loop, on_event, app, &app->events);
 
     if (err != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "cannot install signal handlers: %s", pc_strerror(err));
+        PC_LOG(PC_LOGL_ERROR, 0, "cannot install signal handlers: " PC_ERR_FMT, PC_ERR_ARGS(err));
         return err;
     }
     err = pc_server_start(app->loop, app->conf, app->alog, &app->server);
@@ -354,8 +354,8 @@ run(pc_app_t *app)
     if (app->conf->access_log != NULL) {
         err = pc_access_log_open(app->conf->access_log, app->conf->access_log_queue, &app->alog);
         if (err != 0) {
-            PC_LOG(PC_LOGL_ERROR, 0, "cannot open access log %s: %s", app->conf->access_log,
-                   pc_strerror(err));
+            PC_LOG(PC_LOGL_ERROR, 0, "cannot open access log %s: " PC_ERR_FMT,
+                   app->conf->access_log, PC_ERR_ARGS(err));
         }
     }
     if (err == 0) {

@@ -638,8 +638,8 @@ on_up_connect(pc_upstream_t *up, int status, void *data)
         return;
     }
     if (status != 0) {
-        PC_LOG(PC_LOGL_INFO, c->id, "%s:%u: %s", c->target.host, (unsigned)c->target.port,
-               pc_strerror(status));
+        PC_LOG(PC_LOGL_INFO, c->id, "%s:%u: " PC_ERR_FMT, c->target.host, (unsigned)c->target.port,
+               PC_ERR_ARGS(status));
         pc_server_metrics(c->server)->upstream_errors[upstream_error_kind(status)]++;
         pc__conn_reply_error(c, status_for(status), detail_for(status));
         return;

@@ -128,7 +128,7 @@ accept_one(pc_listener_t *l)
 
     err = pc_conn_accept(s, (uv_stream_t *)&l->tcp, pc_conf_ref(s->conf), s->alog, ++s->next_id);
     if (err != 0 && err != PC_E_DENIED_ACL) {
-        PC_LOG(PC_LOGL_WARN, 0, "accept failed: %s", pc_strerror(err));
+        PC_LOG(PC_LOGL_WARN, 0, "accept failed: " PC_ERR_FMT, PC_ERR_ARGS(err));
     }
 }
 
@@ -139,7 +139,7 @@ on_connection(uv_stream_t *server, int status)
     pc_server_t *s = l->server;
 
     if (status != 0) {
-        PC_LOG(PC_LOGL_WARN, 0, "listener error: %s", pc_strerror(status));
+        PC_LOG(PC_LOGL_WARN, 0, "listener error: " PC_ERR_FMT, PC_ERR_ARGS(status));
         return;
     }
     if (s->stopping) {
@@ -189,7 +189,7 @@ start_listener(pc_server_t *s, const pc_listen_t *li, pc_listener_t *l)
     pc__sockaddr_format(err == 0 ? (const struct sockaddr *)&bound : (const struct sockaddr *)&ss,
                         text, sizeof(text));
     if (err != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "cannot listen on %s: %s", text, pc_strerror(err));
+        PC_LOG(PC_LOGL_ERROR, 0, "cannot listen on %s: " PC_ERR_FMT, text, PC_ERR_ARGS(err));
         return err;
     }
     PC_LOG(PC_LOGL_INFO, 0, "listening on %s", text);

@@ -39,4 +39,12 @@ const char *pc_strerror(int err);
 /* The symbolic name ("PC_E_BAD_REQUEST", "ECONNREFUSED") for any code. */
 const char *pc_err_name(int err);
 
+/*
+ * An error as the error log writes it, message and name: "connection
+ * refused (ECONNREFUSED)". Use as PC_LOG(..., "... " PC_ERR_FMT, ...,
+ * PC_ERR_ARGS(err)).
+ */
+#define PC_ERR_FMT       "%s (%s)"
+#define PC_ERR_ARGS(err) pc_strerror(err), pc_err_name(err)
+
 #endif
