@@ -195,6 +195,8 @@ test_admin_metrics_count_the_traffic(void **state)
     pc_it_fx_expect_refused(f, pc_it_fx_get_req(f, "blocked.invalid", 80), 403, NULL);
     pc_it_fx_expect_refused(f, pc_it_fx_connect_req(f, "127.0.0.1", 22), 403, NULL);
     pc_it_fx_expect_refused(f, pc_it_fx_get_req(f, "127.0.0.1", free_port), 502, NULL);
+    /* The error log names the system error, under the request's id. */
+    (void)pc_it_fx_wait_stderr_line(f, p, 0, "connection refused (ECONNREFUSED)", " info #");
 
     m = http_get(f, admin, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_true(strncmp(m, "HTTP/1.1 200 OK\r\n", 17) == 0);
