@@ -2,12 +2,13 @@
  * access_log.c: the access log's queue and writer thread (see access_log.h).
  *
  * The loop formats a line and copies it into a ring of bytes under a mutex;
- * the writer thread takes what is there in chunks and writes them with
- * stdio, flushing after each. A reopen opens the new file on the loop and
- * hands it to the writer, which switches between two chunks, so no line is
- * split across files. The ring's size is the bound on memory; when it is
- * full the line is dropped and counted. Problems are reported from the
- * loop thread, where logging is safe to rate-limit.
+ * the writer thread takes what is there in chunks and writes them to the
+ * file descriptor with libuv's synchronous fs calls (not stdio: a writer
+ * stuck in a write must not hold a stdio lock that the exit would wait on).
+ * A reopen opens the new file on the loop and hands it to the writer, which
+ * switches between two chunks, so no line is split across files. The ring's size is the bound on
+ * memory; when it is full the line is dropped and counted. Problems are reported from the loop
+ * thread, where logging is safe to rate-limit.
  */
 #include "access_log.h"
 
@@ -17,13 +18,13 @@
 
 #include <uv.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CHUNK_MAX    65536
 #define REPORT_EVERY 10000 /* ms between two reports of dropped lines */
+#define CLOSE_WAIT   5000  /* ms a stop waits for the queue to be written */
 
 struct pc_access_log_s {
     uv_mutex_t lock;
@@ -33,14 +34,18 @@ struct pc_access_log_s {
     /* Under lock. */
     char *ring;
     size_t cap, head, len; /* queued bytes: ring[head .. head+len), wrapping */
-    FILE *pending;         /* a reopened file for the writer to switch to */
+    uv_file pending;       /* a reopened file for the writer to switch to; -1: none */
     bool stop;
+    bool finished;         /* the writer thread has written everything and ended */
     uint64_t dropped;      /* lines that did not fit */
     uint64_t write_errors; /* failed writes, growing while writing fails */
-    int write_errno;       /* errno of the last failed write; 0 after a good one */
+    int write_error;       /* UV_E* code of the last failed write; 0 after a good one */
+
+    /* Only synchronous fs requests use it, which leave the loop untouched. */
+    uv_loop_t fsloop;
 
     /* Writer thread only. */
-    FILE *fp;                     /* the file, or stdout; NULL for syslog */
+    uv_file fd;                   /* the file, or 1 for stdout; -1 for syslog */
     pc_platform_syslog_t *syslog; /* "syslog[:SOCKET]": one message per line */
     char *carry;                  /* syslog: the start of a line cut by a chunk */
     size_t carry_len;
@@ -52,7 +57,7 @@ struct pc_access_log_s {
     bool failing_reported; /* a write failure was reported and has not ended */
 };
 
-/* Syslog: sends every whole line of carry + chunk, keeps the rest. 0 or an errno. */
+/* Syslog: sends every whole line of carry + chunk, keeps the rest. 0 or a UV_E* code. */
 static int
 send_lines(pc_access_log_t *log, const char *chunk, size_t n)
 {
@@ -73,7 +78,7 @@ send_lines(pc_access_log_t *log, const char *chunk, size_t n)
         } else {
             e = pc_platform_syslog_send(log->syslog, chunk + start, i - start);
         }
-        err = e != 0 ? e : err;
+        err = e != 0 ? uv_translate_sys_error(e) : err;
         start = i + 1;
     }
     if (start < n && log->carry_len + n - start < PC_ACCESS_LINE_MAX) {
@@ -83,23 +88,61 @@ send_lines(pc_access_log_t *log, const char *chunk, size_t n)
     return err;
 }
 
-/* One chunk to the sink. 0 or an errno value. */
+/* Writes all of buf[0..n) to fd. 0 or a UV_E* code. */
+static int
+write_all(uv_loop_t *loop, uv_file fd, const char *buf, size_t n)
+{
+    uv_fs_t req;
+    uv_buf_t b;
+    int r;
+
+    while (n > 0) {
+        b = uv_buf_init((char *)buf, (unsigned)n);
+        r = uv_fs_write(loop, &req, fd, &b, 1, -1, NULL);
+        uv_fs_req_cleanup(&req);
+        if (r < 0) {
+            return r;
+        }
+        if (r == 0) {
+            return UV_EIO;
+        }
+        buf += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static void
+close_fd(uv_loop_t *loop, uv_file fd)
+{
+    uv_fs_t req;
+
+    if (fd > 2) {
+        (void)uv_fs_close(loop, &req, fd, NULL);
+        uv_fs_req_cleanup(&req);
+    }
+}
+
+/* Opens path for appending, creating it. The fd, or a UV_E* code. */
+static uv_file
+open_append(uv_loop_t *loop, const char *path)
+{
+    uv_fs_t req;
+    int r =
+        uv_fs_open(loop, &req, path, UV_FS_O_WRONLY | UV_FS_O_APPEND | UV_FS_O_CREAT, 0644, NULL);
+
+    uv_fs_req_cleanup(&req);
+    return r;
+}
+
+/* One chunk to the sink. 0 or a UV_E* code. */
 static int
 write_chunk(pc_access_log_t *log, const char *chunk, size_t n)
 {
-    bool ok;
-
     if (log->syslog != NULL) {
         return send_lines(log, chunk, n);
     }
-    errno = 0;
-    ok = fwrite(chunk, 1, n, log->fp) == n;
-    ok = fflush(log->fp) == 0 && ok;
-    if (!ok) {
-        clearerr(log->fp);
-        return errno != 0 ? errno : EIO;
-    }
-    return 0;
+    return write_all(&log->fsloop, log->fd, chunk, n);
 }
 
 static void
@@ -109,21 +152,19 @@ writer_main(void *arg)
     char *chunk = malloc(CHUNK_MAX);
     size_t n;
     int err;
-    FILE *old;
+    uv_file old;
 
     uv_mutex_lock(&log->lock);
     for (;;) {
-        while (log->len == 0 && log->pending == NULL && !log->stop) {
+        while (log->len == 0 && log->pending < 0 && !log->stop) {
             uv_cond_wait(&log->cond, &log->lock);
         }
-        if (log->pending != NULL) {
-            old = log->fp;
-            log->fp = log->pending;
-            log->pending = NULL;
+        if (log->pending >= 0) {
+            old = log->fd;
+            log->fd = log->pending;
+            log->pending = -1;
             uv_mutex_unlock(&log->lock);
-            if (old != NULL && old != stdout) {
-                fclose(old);
-            }
+            close_fd(&log->fsloop, old);
             uv_mutex_lock(&log->lock);
             continue;
         }
@@ -141,63 +182,88 @@ writer_main(void *arg)
         err = write_chunk(log, chunk, n);
         uv_mutex_lock(&log->lock);
         if (err == 0) {
-            log->write_errno = 0;
+            log->write_error = 0;
         } else {
             log->write_errors++;
-            log->write_errno = err;
+            log->write_error = err;
         }
     }
+    log->finished = true;
+    uv_cond_broadcast(&log->cond);
     uv_mutex_unlock(&log->lock);
     free(chunk);
+}
+
+/* Opens the sink named where into log. 0 or a UV_E* code. */
+static int
+open_sink(pc_access_log_t *log, const char *where)
+{
+    if (strcmp(where, "stdout") == 0) {
+        log->fd = 1;
+        return 0;
+    }
+    if (strncmp(where, "syslog", 6) == 0 && (where[6] == '\0' || where[6] == ':')) {
+        log->carry = malloc(PC_ACCESS_LINE_MAX);
+        if (log->carry == NULL) {
+            return UV_ENOMEM;
+        }
+        return pc_platform_syslog_open(where[6] == ':' ? where + 7 : NULL, &log->syslog);
+    }
+    log->path = malloc(strlen(where) + 1);
+    if (log->path == NULL) {
+        return UV_ENOMEM;
+    }
+    strcpy(log->path, where);
+    log->fd = open_append(&log->fsloop, where);
+    return log->fd < 0 ? log->fd : 0;
+}
+
+/* Everything open() made, when it did not get as far as the thread. */
+static void
+free_log(pc_access_log_t *log)
+{
+    close_fd(&log->fsloop, log->fd);
+    pc_platform_syslog_close(log->syslog);
+    (void)uv_loop_close(&log->fsloop);
+    free(log->carry);
+    free(log->ring);
+    free(log->path);
+    free(log);
 }
 
 int
 pc_access_log_open(const char *where, size_t queue_bytes, pc_access_log_t **out)
 {
     pc_access_log_t *log = calloc(1, sizeof(*log));
-    int err = UV_ENOMEM;
+    int err;
 
     if (log == NULL) {
         return UV_ENOMEM;
     }
+    log->fd = -1;
+    log->pending = -1;
     log->cap = queue_bytes > 0 ? queue_bytes : 1;
-    log->ring = malloc(log->cap);
-    if (strcmp(where, "stdout") == 0) {
-        log->fp = stdout;
-    } else if (strncmp(where, "syslog", 6) == 0 && (where[6] == '\0' || where[6] == ':')) {
-        log->carry = malloc(PC_ACCESS_LINE_MAX);
-        err = log->carry == NULL
-                  ? UV_ENOMEM
-                  : pc_platform_syslog_open(where[6] == ':' ? where + 7 : NULL, &log->syslog);
-    } else {
-        log->path = malloc(strlen(where) + 1);
-        if (log->path != NULL) {
-            strcpy(log->path, where);
-            log->fp = pc_platform_fopen_log(where);
-            err = log->fp == NULL ? uv_translate_sys_error(errno) : 0;
-        }
-    }
-    if (log->ring != NULL && (log->fp != NULL || log->syslog != NULL)) {
-        err = uv_mutex_init(&log->lock);
-        if (err == 0) {
-            uv_cond_init(&log->cond);
-            err = uv_thread_create(&log->thread, writer_main, log);
-            if (err != 0) {
-                uv_cond_destroy(&log->cond);
-                uv_mutex_destroy(&log->lock);
-            }
-        }
-    }
-    if (err != 0 || log->ring == NULL || (log->fp == NULL && log->syslog == NULL)) {
-        if (log->fp != NULL && log->fp != stdout) {
-            fclose(log->fp);
-        }
-        pc_platform_syslog_close(log->syslog);
-        free(log->carry);
-        free(log->ring);
-        free(log->path);
+    err = uv_loop_init(&log->fsloop);
+    if (err != 0) {
         free(log);
-        return err != 0 ? err : UV_ENOMEM;
+        return err;
+    }
+    log->ring = malloc(log->cap);
+    err = log->ring == NULL ? UV_ENOMEM : open_sink(log, where);
+    if (err == 0) {
+        err = uv_mutex_init(&log->lock);
+    }
+    if (err == 0) {
+        uv_cond_init(&log->cond);
+        err = uv_thread_create(&log->thread, writer_main, log);
+        if (err != 0) {
+            uv_cond_destroy(&log->cond);
+            uv_mutex_destroy(&log->lock);
+        }
+    }
+    if (err != 0) {
+        free_log(log);
+        return err;
     }
     *out = log;
     return 0;
@@ -212,56 +278,66 @@ pc_access_log_close(pc_access_log_t *log)
     uv_mutex_lock(&log->lock);
     log->stop = true;
     uv_cond_signal(&log->cond);
+    /* A sink that never takes the data (a hung network mount, a pipe nobody
+     * reads) must not hold the exit: after CLOSE_WAIT the rest is given up
+     * and the writer left behind, blocked, with everything it uses. */
+    while (!log->finished) {
+        if (uv_cond_timedwait(&log->cond, &log->lock, (uint64_t)CLOSE_WAIT * 1000000u) != 0) {
+            break;
+        }
+    }
+    if (!log->finished) {
+        size_t left = log->len;
+
+        uv_mutex_unlock(&log->lock);
+        PC_LOG(PC_LOGL_ERROR, 0,
+               "access log %s: the writer is stuck; %zu queued byte(s) given up at exit",
+               log->path != NULL ? log->path : "sink", left);
+        return;
+    }
     uv_mutex_unlock(&log->lock);
     uv_thread_join(&log->thread);
-    if (log->fp != NULL && log->fp != stdout) {
-        fclose(log->fp);
-    }
-    pc_platform_syslog_close(log->syslog);
-    free(log->carry);
     uv_cond_destroy(&log->cond);
     uv_mutex_destroy(&log->lock);
-    free(log->ring);
-    free(log->path);
-    free(log);
+    free_log(log);
 }
 
 int
 pc_access_log_reopen(pc_access_log_t *log)
 {
-    FILE *fp, *unused;
+    uv_file fd, unused;
 
     if (log->path == NULL) {
         return 0; /* stdout, syslog */
     }
-    fp = pc_platform_fopen_log(log->path);
-    if (fp == NULL) {
-        return uv_translate_sys_error(errno); /* keep writing to the old file */
+    fd = open_append(&log->fsloop, log->path);
+    if (fd < 0) {
+        return fd; /* keep writing to the old file */
     }
     uv_mutex_lock(&log->lock);
     unused = log->pending; /* two reopens in a row: the writer never saw the first */
-    log->pending = fp;
+    log->pending = fd;
     uv_cond_signal(&log->cond);
     uv_mutex_unlock(&log->lock);
-    if (unused != NULL) {
-        fclose(unused);
+    if (unused >= 0) {
+        close_fd(&log->fsloop, unused);
     }
     return 0;
 }
 
 /* Loop thread: says what went wrong since the last look, sparingly. */
 static void
-report(pc_access_log_t *log, uint64_t dropped, int write_errno)
+report(pc_access_log_t *log, uint64_t dropped, int write_error)
 {
     const char *name = log->path != NULL ? log->path : log->syslog != NULL ? "syslog" : "stdout";
     uint64_t now = uv_hrtime() / 1000000u;
 
-    if (write_errno != 0 && !log->failing_reported) {
+    if (write_error != 0 && !log->failing_reported) {
         log->failing_reported = true;
         PC_LOG(PC_LOGL_ERROR, 0,
                "cannot write the access log %s: " PC_ERR_FMT "; lines are lost until it works",
-               name, PC_ERR_ARGS(uv_translate_sys_error(write_errno)));
-    } else if (write_errno == 0 && log->failing_reported) {
+               name, PC_ERR_ARGS(write_error));
+    } else if (write_error == 0 && log->failing_reported) {
         log->failing_reported = false;
         PC_LOG(PC_LOGL_WARN, 0, "the access log %s is written again", name);
     }
@@ -283,7 +359,7 @@ pc_access_log_write(pc_access_log_t *log, pc_alog_format_t fmt, bool keep_query,
     char line[PC_ACCESS_LINE_MAX];
     size_t n, tail;
     uint64_t dropped;
-    int write_errno;
+    int write_error;
 
     if (log == NULL) {
         return;
@@ -302,9 +378,9 @@ pc_access_log_write(pc_access_log_t *log, pc_alog_format_t fmt, bool keep_query,
         uv_cond_signal(&log->cond);
     }
     dropped = log->dropped;
-    write_errno = log->write_errno;
+    write_error = log->write_error;
     uv_mutex_unlock(&log->lock);
-    report(log, dropped, write_errno);
+    report(log, dropped, write_error);
 }
 
 uint64_t

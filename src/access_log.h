@@ -23,7 +23,11 @@ typedef struct pc_access_log_s pc_access_log_t;
  */
 int pc_access_log_open(const char *where, size_t queue_bytes, pc_access_log_t **out);
 
-/* Writes what is queued, stops the thread, closes the file. NULL is fine. */
+/*
+ * Writes what is queued, stops the thread, closes the file. NULL is fine.
+ * Waits at most 5 s for a sink that takes nothing, then gives the rest up
+ * (and leaves the blocked thread and its memory to the exiting process).
+ */
 void pc_access_log_close(pc_access_log_t *log);
 
 /*

@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <uv.h>
 
@@ -127,13 +126,6 @@ int pc_platform_syslog_open(const char *path, pc_platform_syslog_t **out);
 /* 0, or a positive errno value when the message could not be sent. */
 int pc_platform_syslog_send(pc_platform_syslog_t *s, const char *line, size_t len);
 void pc_platform_syslog_close(pc_platform_syslog_t *s);
-
-/*
- * Opens a log file for appending, creating it if needed; NULL with errno
- * set on failure. Windows: shared for delete too, so that the file can be
- * renamed away (rotated) while the proxy has it open, as on POSIX.
- */
-FILE *pc_platform_fopen_log(const char *path);
 
 /*
  * The configuration file read when no -c is given. POSIX: the sysconfdir

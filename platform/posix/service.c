@@ -2,7 +2,6 @@
  * service.c (POSIX): the parts of the service interface that belong to
  * Windows. On POSIX the service manager is systemd (notify.c), or --daemon
  * (daemon.c); the system log is stderr, which systemd sends to the journal.
- * Also the plain POSIX versions of the file helpers.
  */
 #include "portcullis/platform.h"
 #include "portcullis/version.h"
@@ -36,12 +35,6 @@ pc_platform_system_log(pc_syslog_level_t level, const char *msg)
 {
     (void)level;
     (void)msg;
-}
-
-FILE *
-pc_platform_fopen_log(const char *path)
-{
-    return fopen(path, "ab");
 }
 
 const char *

@@ -1,43 +1,16 @@
 /*
  * paths.c (Windows): where the proxy's files live by default:
  * %ProgramData%\Portcullis\ (the configuration; the packaged config puts the
- * logs there too), how log files are opened, and the absent syslog sink.
+ * logs there too), and the absent syslog sink. (Log files are opened by
+ * libuv, which shares them for delete, so rotation by rename works.)
  */
 #include "portcullis/platform.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <io.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <windows.h>
-
-FILE *
-pc_platform_fopen_log(const char *path)
-{
-    HANDLE h =
-        CreateFileA(path, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                    NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-    FILE *fp;
-    int fd;
-
-    if (h == INVALID_HANDLE_VALUE) {
-        errno = GetLastError() == ERROR_ACCESS_DENIED ? EACCES : ENOENT;
-        return NULL;
-    }
-    fd = _open_osfhandle((intptr_t)h, _O_APPEND | _O_BINARY);
-    if (fd < 0) {
-        CloseHandle(h);
-        errno = EMFILE;
-        return NULL;
-    }
-    fp = _fdopen(fd, "ab");
-    if (fp == NULL) {
-        _close(fd); /* closes h too */
-    }
-    return fp;
-}
 
 const char *
 pc_platform_default_conf(void)

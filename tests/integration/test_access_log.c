@@ -105,6 +105,35 @@ test_access_log_slow_disk_costs_lines_not_time(void **state)
     assert_int_equal(drain_lines(fd), 10);
 }
 
+/* A sink that takes nothing at all does not hold the exit: 5 s, then the rest is given up. */
+static void
+test_access_log_stuck_sink_does_not_hold_the_exit(void **state)
+{
+    static const char name[] = "access_log_stuck_sink";
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
+    char *dir = pc_it_fx_defer(f, free, pc_it_test_dir(name));
+    const char *fifo = pc_it_fx_strf(f, "%s/stuck.log", dir);
+    pc_it_proxy_t *p;
+    pc_it_exit_t how;
+    uint64_t start;
+    int fd;
+
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    fd = open(fifo, O_RDONLY | O_NONBLOCK);
+    assert_true(fd >= 0);
+    pc_it_fx_defer(f, close_fd, (void *)(intptr_t)fd);
+    p = pc_it_fx_proxy(f, name, pc_it_fx_strf(f, "AccessLog %s\nAccessLogBuffer 16", fifo));
+    requests(f, o, 1000); /* the pipe and the queue fill; nobody ever reads */
+    start = pc_it_now_ms();
+    assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sigterm()), 0);
+    assert_int_equal(pc_it_proxy_wait_exit(p, 15000, &how), 0);
+    print_message("exit %llu ms after SIGTERM\n", (unsigned long long)(pc_it_now_ms() - start));
+    assert_int_equal(how.exit_status, 0);
+    (void)pc_it_fx_wait_stderr_line(f, p, 0, "the writer is stuck", "given up at exit");
+}
+
 static void
 test_access_log_full_disk_reported_once(void **state)
 {
@@ -194,6 +223,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         PC_IT_TEST(test_access_log_slow_disk_costs_lines_not_time),
+        PC_IT_TEST(test_access_log_stuck_sink_does_not_hold_the_exit),
         PC_IT_TEST(test_access_log_full_disk_reported_once),
         PC_IT_TEST(test_access_log_to_syslog),
     };
