@@ -5,15 +5,18 @@
  * doubly linked). MaxClients is enforced by pausing: when the limit is
  * reached a pending client is left in the kernel's backlog (libuv stops
  * polling the listener until uv_accept is called) and is accepted as soon as
- * another connection ends.
+ * another connection ends. The descriptor limit lowers that limit when it
+ * cannot hold MaxClients clients, so EMFILE is not the way clients learn it.
  */
 #include "server.h"
 
 #include "conf_load.h"
 #include "conn.h"
 #include "portcullis/error.h"
+#include "portcullis/platform.h"
 #include "sockaddr.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,13 +43,22 @@ struct pc_server_s {
     pc_server_done_cb done_cb;
     void *done_data;
     pc_metrics_t metrics;
-    bool has_admin; /* the admin listener's address, which the proxy never connects to */
+    bool fd_exhausted; /* out of file descriptors: said once, until accepting works again */
+    unsigned fd_cap;   /* clients the descriptor limit allows at once (UINT_MAX: no limit) */
+    bool has_admin;    /* the admin listener's address, which the proxy never connects to */
     pc_addr_t admin_addr;
     uint16_t admin_port;
 };
 
 static void accept_one(pc_listener_t *l);
 static void on_handle_closed(uv_handle_t *h);
+
+/* MaxClients, or fewer if the descriptor limit cannot hold that many. */
+static unsigned
+client_limit(const pc_server_t *s)
+{
+    return s->fd_cap < s->conf->max_clients ? s->fd_cap : s->conf->max_clients;
+}
 
 static void
 maybe_done(pc_server_t *s)
@@ -106,7 +118,7 @@ pc__server_conn_closed(pc_server_t *s, pc_conn_t *c)
     pc_conf_unref(c->conf);
     c->conf = NULL;
     for (i = 0; i < s->num_listeners && !s->stopping; i++) {
-        if (s->listeners[i].pending && s->num_conns < s->conf->max_clients) {
+        if (s->listeners[i].pending && s->num_conns < client_limit(s)) {
             s->listeners[i].pending = false;
             accept_one(&s->listeners[i]);
         }
@@ -120,6 +132,23 @@ pc__server_stopping(const pc_server_t *s)
     return s->stopping;
 }
 
+/*
+ * Out of file descriptors. libuv has already turned the waiting client away
+ * (it keeps a spare descriptor for that, so the listener does not spin);
+ * the proxy keeps serving the connections it has, and says so once.
+ */
+static void
+out_of_fds(pc_server_t *s, int err)
+{
+    if (!s->fd_exhausted) {
+        s->fd_exhausted = true;
+        PC_LOG(PC_LOGL_ERROR, 0,
+               "out of file descriptors (" PC_ERR_FMT "): new clients are turned away until "
+               "connections close; raise the limit (LimitNOFILE=, ulimit -n)",
+               PC_ERR_ARGS(err));
+    }
+}
+
 static void
 accept_one(pc_listener_t *l)
 {
@@ -127,8 +156,13 @@ accept_one(pc_listener_t *l)
     int err;
 
     err = pc_conn_accept(s, (uv_stream_t *)&l->tcp, pc_conf_ref(s->conf), s->alog, ++s->next_id);
-    if (err != 0 && err != PC_E_DENIED_ACL) {
+    if (err == UV_EMFILE || err == UV_ENFILE) {
+        out_of_fds(s, err);
+    } else if (err != 0 && err != PC_E_DENIED_ACL) {
         PC_LOG(PC_LOGL_WARN, 0, "accept failed: " PC_ERR_FMT, PC_ERR_ARGS(err));
+    } else if (err == 0 && s->fd_exhausted) {
+        s->fd_exhausted = false;
+        PC_LOG(PC_LOGL_WARN, 0, "file descriptors available again: accepting clients");
     }
 }
 
@@ -138,6 +172,10 @@ on_connection(uv_stream_t *server, int status)
     pc_listener_t *l = server->data;
     pc_server_t *s = l->server;
 
+    if (status == UV_EMFILE || status == UV_ENFILE) {
+        out_of_fds(s, status);
+        return;
+    }
     if (status != 0) {
         PC_LOG(PC_LOGL_WARN, 0, "listener error: " PC_ERR_FMT, PC_ERR_ARGS(status));
         return;
@@ -145,10 +183,12 @@ on_connection(uv_stream_t *server, int status)
     if (s->stopping) {
         return;
     }
-    if (s->num_conns >= s->conf->max_clients) {
+    if (s->num_conns >= client_limit(s)) {
         if (!l->pending) {
-            PC_LOG(PC_LOGL_WARN, 0, "MaxClients (%u) reached; new clients wait",
-                   s->conf->max_clients);
+            PC_LOG(PC_LOGL_WARN, 0, "%s (%u) reached; new clients wait",
+                   client_limit(s) < s->conf->max_clients ? "the descriptor limit's client count"
+                                                          : "MaxClients",
+                   client_limit(s));
         }
         l->pending = true;
         return;
@@ -210,6 +250,30 @@ close_listeners(pc_server_t *s)
     }
 }
 
+/*
+ * A proxied client costs two descriptors (its own and the origin's); the
+ * process needs some of its own (listeners, loop, logs, resolver). Rather
+ * than run into EMFILE, where new clients can only be turned away, clients
+ * beyond what the limit holds wait in the backlog, as with MaxClients.
+ */
+static void
+plan_descriptors(pc_server_t *s)
+{
+    unsigned long limit = pc_platform_fd_limit(), reserve = 32;
+
+    s->fd_cap = UINT_MAX;
+    if (limit == 0) {
+        return;
+    }
+    s->fd_cap = limit > reserve + 2 ? (unsigned)((limit - reserve) / 2) : 1;
+    if (s->fd_cap < s->conf->max_clients) {
+        PC_LOG(PC_LOGL_WARN, 0,
+               "the descriptor limit (%lu, ulimit -n or LimitNOFILE=) holds %u clients at once, "
+               "fewer than MaxClients %u: the others wait",
+               limit, s->fd_cap, s->conf->max_clients);
+    }
+}
+
 int
 pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log, pc_server_t **out)
 {
@@ -224,6 +288,7 @@ pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log, p
     s->conf = pc_conf_ref(conf);
     s->alog = access_log;
     pc_metrics_init(&s->metrics, pc_log_now_ms());
+    plan_descriptors(s);
     for (i = 0; i < conf->num_listen && err == 0; i++) {
         err = start_listener(s, &conf->listen[i], &s->listeners[i]);
         s->num_listeners++;

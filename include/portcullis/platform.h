@@ -128,6 +128,13 @@ int pc_platform_syslog_send(pc_platform_syslog_t *s, const char *line, size_t le
 void pc_platform_syslog_close(pc_platform_syslog_t *s);
 
 /*
+ * The number of file descriptors this process may open, after raising the
+ * soft limit to the hard one (as daemons do); 0 when there is no such limit
+ * to speak of (Windows). Call it once at start.
+ */
+unsigned long pc_platform_fd_limit(void);
+
+/*
  * The configuration file read when no -c is given. POSIX: the sysconfdir
  * path compiled in (/etc/portcullis/portcullis.conf for a /usr install).
  * Windows: %ProgramData%\Portcullis\portcullis.conf.

@@ -52,3 +52,10 @@ pc_platform_syslog_close(pc_platform_syslog_t *s)
 {
     (void)s;
 }
+
+/* Sockets are not CRT descriptors on Windows: no small limit to plan for. */
+unsigned long
+pc_platform_fd_limit(void)
+{
+    return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * test_limits.c: the proxy under a small descriptor limit (Linux: prlimit).
+ *
+ * A proxied client costs two descriptors. With "ulimit -n 40" the proxy
+ * says at start how many clients that holds (4), serves that many at once,
+ * lets the others wait in the backlog instead of running into EMFILE (where
+ * they could only be dropped), serves them as soon as others leave, and
+ * stays up throughout.
+ */
+#include "it_fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char ok_response[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+enum { HELD = 30 };
+
+/* Sends req on c and expects a 200 within ms (or, with want == false, no response). */
+static void
+expect_answer(pc_it_client_t *c, const char *req, uint64_t ms, bool want)
+{
+    pc_it_response_t r;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(pc_it_client_send_str(c, req, PC_IT_TIMEOUT_MS), 0);
+    rc = pc_it_client_response(c, false, &r, ms);
+    if (want) {
+        assert_int_equal(rc, 0);
+        assert_int_equal(r.status, 200);
+    } else {
+        assert_int_equal(rc, UV_ETIMEDOUT);
+    }
+    pc_it_response_free(&r);
+}
+
+static void
+test_limits_descriptor_limit_makes_clients_wait(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_client_t *held[HELD];
+    pc_it_origin_t *o;
+    pc_it_proxy_t *p;
+    const char *req;
+    int i;
+
+    if (getenv("PC_TEST_WRAPPER") != NULL || access("/usr/bin/prlimit", X_OK) != 0) {
+        skip(); /* under valgrind the limit would count its descriptors too */
+    }
+    o = pc_it_fx_http_origin(f, ok_response);
+    req = pc_it_fx_get_req(f, "127.0.0.1", pc_it_origin_port(o));
+    setenv("PC_TEST_WRAPPER", "/usr/bin/prlimit --nofile=40:40 --", 1);
+    p = pc_it_fx_proxy(f, "limits_descriptors", NULL);
+    unsetenv("PC_TEST_WRAPPER");
+    (void)pc_it_fx_wait_stderr_line(f, p, 0, "the descriptor limit (40,",
+                                    "holds 4 clients at once");
+
+    for (i = 0; i < HELD; i++) {
+        assert_int_equal(
+            pc_it_client_connect(&held[i], "127.0.0.1", pc_it_proxy_port(p), PC_IT_TIMEOUT_MS), 0);
+    }
+    /* The first four are served, and stay served; the fifth waits. */
+    for (i = 0; i < 4; i++) {
+        expect_answer(held[i], req, PC_IT_TIMEOUT_MS, true);
+    }
+    expect_answer(held[4], req, 500, false);
+    (void)pc_it_fx_wait_stderr_line(f, p, 0, "(4) reached; new clients wait", NULL);
+    /* As clients leave, the waiting ones get in, every one of them. */
+    for (i = 0; i < 4; i++) {
+        pc_it_client_close(held[i]);
+    }
+    {
+        pc_it_response_t r;
+
+        memset(&r, 0, sizeof(r));
+        assert_int_equal(pc_it_client_response(held[4], false, &r, PC_IT_TIMEOUT_MS), 0);
+        assert_int_equal(r.status, 200);
+        pc_it_response_free(&r);
+    }
+    for (i = 4; i < HELD; i++) {
+        if (i > 4) {
+            expect_answer(held[i], req, PC_IT_TIMEOUT_MS, true);
+        }
+        pc_it_client_close(held[i]);
+    }
+    pc_it_fx_expect_200(f, req, "ok");
+    assert_false(pc_it_proxy_exited(p, NULL));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        PC_IT_TEST(test_limits_descriptor_limit_makes_clients_wait),
+    };
+
+    pc_it_sys_init();
+    return cmocka_run_group_tests_name("limits", tests, NULL, NULL);
+}
