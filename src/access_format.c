@@ -31,6 +31,15 @@ put_raw(out_t *o, const char *s, size_t n)
     o->len += n;
 }
 
+/* What snprintf put in b (cap bytes): never more than it holds, even when it cut. */
+static void
+put_printed(out_t *o, const char *b, int n, size_t cap)
+{
+    if (n > 0) {
+        put_raw(o, b, (size_t)n < cap ? (size_t)n : cap - 1);
+    }
+}
+
 static void
 put_str(out_t *o, const char *s)
 {
@@ -40,10 +49,10 @@ put_str(out_t *o, const char *s)
 static void
 put_fmt_u64(out_t *o, uint64_t v)
 {
-    char b[24];
+    char b[128];
     int n = snprintf(b, sizeof(b), "%llu", (unsigned long long)v);
 
-    put_raw(o, b, (size_t)n);
+    put_printed(o, b, n, sizeof(b));
 }
 
 static bool
@@ -92,7 +101,7 @@ clean_url(const char *t, bool keep_query, char *out)
     return len;
 }
 
-/* A bare field: anything but printable ASCII becomes '?'; "-" when empty. */
+/* A bare field: '"' and anything but printable ASCII become '?'; "-" when empty. */
 static void
 put_word(out_t *o, const char *s, size_t n, size_t budget)
 {
@@ -103,7 +112,8 @@ put_word(out_t *o, const char *s, size_t n, size_t budget)
         return;
     }
     for (i = 0; i < n && i < budget; i++) {
-        o->p[o->len++] = is_printable((unsigned char)s[i]) ? s[i] : '?';
+        /* '"' too: in common and combined a bare field must not open a quote. */
+        o->p[o->len++] = is_printable((unsigned char)s[i]) && s[i] != '"' ? s[i] : '?';
     }
 }
 
@@ -208,13 +218,13 @@ format_native(out_t *o, const pc_access_record_t *r, bool keep_query)
 {
     char url[URL_MAX + 1];
     pc_civil_t t;
-    char b[64];
+    char b[128];
     int n;
 
     pc_civil_from_ms(r->start_ms, &t);
     n = snprintf(b, sizeof(b), "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ ", (long long)t.year, t.month,
                  t.day, t.hour, t.min, t.sec, t.ms);
-    put_raw(o, b, (size_t)n);
+    put_printed(o, b, n, sizeof(b));
     put_word(o, r->client, strlen(r->client), SHORT_MAX);
     put_raw(o, " ", 1);
     put_word(o, r->method, strlen(r->method), SHORT_MAX);
@@ -222,7 +232,7 @@ format_native(out_t *o, const pc_access_record_t *r, bool keep_query)
     put_word(o, url, clean_url(r->target, keep_query, url), URL_MAX);
     n = snprintf(b, sizeof(b), " %d %llu %llu %llu ", r->status, (unsigned long long)r->bytes_in,
                  (unsigned long long)r->bytes_out, (unsigned long long)r->duration_ms);
-    put_raw(o, b, (size_t)n);
+    put_printed(o, b, n, sizeof(b));
     put_word(o, r->decision, r->decision != NULL ? strlen(r->decision) : 0, DECISION_MAX);
     put_raw(o, " ", 1);
     put_fmt_u64(o, r->id);
@@ -249,16 +259,16 @@ static void
 format_squid(out_t *o, const pc_access_record_t *r, bool keep_query)
 {
     char url[URL_MAX + 1];
-    char b[96];
+    char b[128];
     int n;
 
     n = snprintf(b, sizeof(b), "%lld.%03u %6llu ", (long long)(r->start_ms / 1000),
                  (unsigned)(r->start_ms % 1000), (unsigned long long)r->duration_ms);
-    put_raw(o, b, (size_t)n);
+    put_printed(o, b, n, sizeof(b));
     put_client_ip(o, r->client);
     n = snprintf(b, sizeof(b), " %s/%03d %llu ", squid_result(r), r->status,
                  (unsigned long long)r->bytes_out);
-    put_raw(o, b, (size_t)n);
+    put_printed(o, b, n, sizeof(b));
     put_word(o, r->method, strlen(r->method), SHORT_MAX);
     put_raw(o, " ", 1);
     put_word(o, url, clean_url(r->target, keep_query, url), URL_MAX);
@@ -280,7 +290,7 @@ format_common(out_t *o, const pc_access_record_t *r, bool keep_query, bool combi
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     char url[URL_MAX + 1];
     pc_civil_t t;
-    char b[96];
+    char b[128];
     int n;
 
     pc_civil_from_ms(r->start_ms, &t);
@@ -289,7 +299,7 @@ format_common(out_t *o, const pc_access_record_t *r, bool keep_query, bool combi
     put_word(o, r->user, r->user != NULL ? strlen(r->user) : 0, SHORT_MAX);
     n = snprintf(b, sizeof(b), " [%02u/%s/%04lld:%02u:%02u:%02u +0000] \"", t.day,
                  months[(t.month - 1) % 12], (long long)t.year, t.hour, t.min, t.sec);
-    put_raw(o, b, (size_t)n);
+    put_printed(o, b, n, sizeof(b));
     if (r->method[0] == '\0') {
         put_raw(o, "-", 1); /* no request line was read */
     } else {
@@ -297,10 +307,10 @@ format_common(out_t *o, const pc_access_record_t *r, bool keep_query, bool combi
         put_raw(o, " ", 1);
         put_quoted_body(o, url, clean_url(r->target, keep_query, url), URL_MAX);
         n = snprintf(b, sizeof(b), " HTTP/1.%d", r->http_minor == 0 ? 0 : 1);
-        put_raw(o, b, (size_t)n);
+        put_printed(o, b, n, sizeof(b));
     }
     n = snprintf(b, sizeof(b), "\" %d ", r->status);
-    put_raw(o, b, (size_t)n);
+    put_printed(o, b, n, sizeof(b));
     if (r->bytes_out == 0) {
         put_raw(o, "-", 1);
     } else {
@@ -327,7 +337,7 @@ format_json(out_t *o, const pc_access_record_t *r, bool keep_query)
     n = snprintf(b, sizeof(b),
                  "{\"time\":\"%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ\",\"id\":", (long long)t.year,
                  t.month, t.day, t.hour, t.min, t.sec, t.ms);
-    put_raw(o, b, (size_t)n);
+    put_printed(o, b, n, sizeof(b));
     put_fmt_u64(o, r->id);
     put_json(o, ",\"client\":", r->client, SHORT_MAX);
     put_json(o, ",\"user\":", or_null(r->user), SHORT_MAX);
@@ -344,12 +354,12 @@ format_json(out_t *o, const pc_access_record_t *r, bool keep_query)
     }
     put_json(o, ",\"upstream\":", or_null(r->upstream), SHORT_MAX);
     n = snprintf(b, sizeof(b), ",\"status\":%d", r->status);
-    put_raw(o, b, (size_t)n);
+    put_printed(o, b, n, sizeof(b));
     put_json(o, ",\"decision\":", or_null(r->decision), DECISION_MAX);
     n = snprintf(b, sizeof(b), ",\"bytes_in\":%llu,\"bytes_out\":%llu,\"duration_ms\":%llu",
                  (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
                  (unsigned long long)r->duration_ms);
-    put_raw(o, b, (size_t)n);
+    put_printed(o, b, n, sizeof(b));
     put_json(o, ",\"referer\":", or_null(r->referer), HEADER_MAX);
     put_json(o, ",\"user_agent\":", or_null(r->user_agent), HEADER_MAX);
     put_raw(o, "}", 1);
@@ -359,6 +369,16 @@ size_t
 pc_access_format(const pc_access_record_t *rec, pc_alog_format_t fmt, bool keep_query, char *out)
 {
     out_t o = {out, 0};
+    pc_access_record_t r = *rec;
+
+    /* Out-of-range numbers (never from the proxy) still give a sane line. */
+    if (r.start_ms < 0) {
+        r.start_ms = 0;
+    }
+    if (r.status < 0 || r.status > 999) {
+        r.status = 0;
+    }
+    rec = &r;
 
     switch (fmt) {
     case PC_ALOG_SQUID:

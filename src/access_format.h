@@ -3,8 +3,9 @@
  * each of the formats AccessLogFormat names (pure: no I/O).
  *
  * Every field is bounded and escaped for its format, so no request can
- * split, forge or overflow a line: native and squid replace spaces and
- * bytes outside printable ASCII with '?'; common and combined escape '"',
+ * split, forge or overflow a line: native and squid replace spaces, '"' and
+ * bytes outside printable ASCII with '?' (as do the unquoted fields of
+ * common and combined); common and combined escape '"',
  * '\' and such bytes as \xHH inside their quoted fields; json escapes
  * everything JSON requires (bytes 0x80 and above as \u00HH), so any input
  * gives valid JSON. The query string is left out of the URL unless asked

@@ -150,10 +150,14 @@ test_access_format_hostile(void **state)
     r.referer = evil;
     r.decision = evil;
     l = fmt(&r, PC_ALOG_NATIVE, false);
-    assert_non_null(strstr(l, " a\"b\\c?d??{\"x\":1}?????? 200 "));
+    assert_non_null(strstr(l, " a?b\\c?d??{?x?:1}?????? 200 "));
     l = fmt(&r, PC_ALOG_COMBINED, false);
     assert_non_null(strstr(
         l, "\"GET a\\\"b\\\\c d\\x0d\\x0a{\\\"x\\\":1}\\x09\\x01\\x7f\\xc3\\xa9\\xff HTTP/1.1\""));
+    r.user = evil; /* a bare field in common: no quote may open there */
+    l = fmt(&r, PC_ALOG_COMMON, false);
+    assert_non_null(strstr(l, "127.0.0.1 - a?b\\c?d??{?x?:1}?????? ["));
+    r.user = NULL;
     l = fmt(&r, PC_ALOG_JSON, false);
     assert_non_null(strstr(l, "\"url\":\"a\\\"b\\\\c d\\u000d\\u000a{\\\"x\\\":1}\\u0009\\u0001"
                               "\\u007f\\u00c3\\u00a9\\u00ff\""));
