@@ -96,6 +96,7 @@ static const directive_t directives[] = {
     {"IdleTimeout", set_seconds, false, offsetof(pc_conf_t, idle_timeout_ms), 1, 86400},
     {"ShutdownTimeout", set_seconds, false, offsetof(pc_conf_t, shutdown_timeout_ms), 0, 3600},
     {"MaxClients", set_max_clients, false, 0, 1, 1000000},
+    {"MaxClientsPerAddress", set_max_clients, false, 1, 0, 1000000},
     {"LogLevel", set_log_level, false, 0, 0, 0},
     {"ViaName", set_via_name, false, 0, 0, 0},
 };
@@ -588,7 +589,11 @@ set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len)
     if (rc != 0) {
         return rc;
     }
-    p->conf->max_clients = (unsigned)n;
+    if (d->offset == 1) {
+        p->conf->max_per_address = (unsigned)n;
+    } else {
+        p->conf->max_clients = (unsigned)n;
+    }
     return 0;
 }
 

@@ -75,6 +75,7 @@ typedef struct pc_conf_s {
     uint64_t idle_timeout_ms;     /* IdleTimeout, default 600 s */
     uint64_t shutdown_timeout_ms; /* ShutdownTimeout (grace period), default 10 s */
     unsigned max_clients;         /* MaxClients, default 1024 */
+    unsigned max_per_address;     /* MaxClientsPerAddress, default 0 = no limit */
     pc_log_level_t log_level;     /* LogLevel, default info */
     char via_name[64];            /* ViaName, default "portcullis" */
 

@@ -698,7 +698,20 @@ conn_init(pc_conn_t *c, uv_stream_t *listener)
     uv_tcp_nodelay(&c->client, 1);
     pc__sockaddr_format((const struct sockaddr *)&ss, c->peer, sizeof(c->peer));
     pc__sockaddr_to_addr((const struct sockaddr *)&ss, &a);
-    return pc_acl_allows(c->conf->acl, &a) ? 0 : PC_E_DENIED_ACL;
+    if (!pc_acl_allows(c->conf->acl, &a)) {
+        return PC_E_DENIED_ACL;
+    }
+    if (c->conf->max_per_address > 0) {
+        unsigned n;
+
+        c->peer_addr = a;
+        n = pc__server_addr_acquire(c->server, &a);
+        c->addr_counted = n > 0;
+        if (n == 0 || n > c->conf->max_per_address) {
+            return PC_E_DENIED_LIMIT;
+        }
+    }
+    return 0;
 }
 
 int
@@ -729,6 +742,14 @@ pc_conn_accept(pc_server_t *s, uv_stream_t *listener, pc_conf_t *conf, pc_access
         pc__conn_txn_begin(c);
         c->refused_by = "acl";
         pc__conn_reply_error(c, 403, "client address not allowed");
+        return err;
+    }
+    if (err == PC_E_DENIED_LIMIT) {
+        PC_LOG(PC_LOGL_INFO, c->id, "%s: MaxClientsPerAddress (%u) reached", c->peer,
+               conf->max_per_address);
+        pc__conn_txn_begin(c);
+        c->refused_by = "limit";
+        pc__conn_reply_error(c, 503, "too many connections from this address");
         return err;
     }
     if (err != 0) {

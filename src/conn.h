@@ -134,6 +134,9 @@ struct pc_conn_s {
     bool admin_refused;        /* a resolved address was the admin listener's */
     size_t head_scanned;       /* bytes of the head already searched for a LF */
 
+    pc_addr_t peer_addr; /* the client's address */
+    bool addr_counted;   /* counted in the server's per-address table */
+
     /* For the access log. */
     char peer[64];
     char method[24];
@@ -221,6 +224,13 @@ void pc__server_conn_closed(pc_server_t *s, pc_conn_t *c);
 bool pc__server_stopping(const pc_server_t *s);
 /* The current snapshot (borrowed): a keep-alive connection moves to it per request. */
 pc_conf_t *pc__server_conf(const pc_server_t *s);
+/*
+ * Counts one more connection from a (MaxClientsPerAddress); returns how
+ * many there are now, or 0 when the table cannot grow. Released when the
+ * connection closes, if c->addr_counted.
+ */
+unsigned pc__server_addr_acquire(pc_server_t *s, const pc_addr_t *a);
+
 /* True if sa is the admin listener's address (see pc_server_set_admin_address). */
 bool pc__server_is_admin(const pc_server_t *s, const struct sockaddr *sa);
 

@@ -44,14 +44,22 @@ struct pc_server_s {
     void *done_data;
     pc_metrics_t metrics;
     bool fd_exhausted; /* out of file descriptors: said once, until accepting works again */
-    unsigned fd_cap;   /* clients the descriptor limit allows at once (UINT_MAX: no limit) */
-    bool has_admin;    /* the admin listener's address, which the proxy never connects to */
+    /* Connections per client address (MaxClientsPerAddress): open addressing,
+     * linear probing, deletion by backward shift; cap is a power of two. */
+    struct addr_count {
+        pc_addr_t addr;
+        unsigned n; /* 0: empty slot */
+    } * addrs;
+    size_t addr_cap, addr_used;
+    unsigned fd_cap; /* clients the descriptor limit allows at once (UINT_MAX: no limit) */
+    bool has_admin;  /* the admin listener's address, which the proxy never connects to */
     pc_addr_t admin_addr;
     uint16_t admin_port;
 };
 
 static void accept_one(pc_listener_t *l);
 static void on_handle_closed(uv_handle_t *h);
+static void addr_release(pc_server_t *s, const pc_addr_t *a);
 
 /* MaxClients, or fewer if the descriptor limit cannot hold that many. */
 static unsigned
@@ -80,6 +88,7 @@ maybe_done(pc_server_t *s)
     pc_conf_unref(s->conf);
     s->conf = NULL;
     pc_metrics_free(&s->metrics);
+    free(s->addrs);
     free(s);
     if (cb != NULL) {
         cb(data);
@@ -115,6 +124,9 @@ pc__server_conn_closed(pc_server_t *s, pc_conn_t *c)
     }
     s->num_conns--;
     s->metrics.conns_active--;
+    if (c->addr_counted) {
+        addr_release(s, &c->peer_addr);
+    }
     pc_conf_unref(c->conf);
     c->conf = NULL;
     for (i = 0; i < s->num_listeners && !s->stopping; i++) {
@@ -158,7 +170,7 @@ accept_one(pc_listener_t *l)
     err = pc_conn_accept(s, (uv_stream_t *)&l->tcp, pc_conf_ref(s->conf), s->alog, ++s->next_id);
     if (err == UV_EMFILE || err == UV_ENFILE) {
         out_of_fds(s, err);
-    } else if (err != 0 && err != PC_E_DENIED_ACL) {
+    } else if (err != 0 && err != PC_E_DENIED_ACL && err != PC_E_DENIED_LIMIT) {
         PC_LOG(PC_LOGL_WARN, 0, "accept failed: " PC_ERR_FMT, PC_ERR_ARGS(err));
     } else if (err == 0 && s->fd_exhausted) {
         s->fd_exhausted = false;
@@ -391,6 +403,102 @@ pc__server_is_admin(const pc_server_t *s, const struct sockaddr *sa)
     }
     return a.family == s->admin_addr.family
            && memcmp(a.bytes, s->admin_addr.bytes, a.family == 4 ? 4 : 16) == 0;
+}
+
+/* ---- connections per client address ------------------------------------- */
+
+static size_t
+addr_hash(const pc_addr_t *a, size_t cap)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    size_t i, n = a->family == 4 ? 4 : 16;
+
+    for (i = 0; i < n; i++) {
+        h = (h ^ a->bytes[i]) * 1099511628211ull;
+    }
+    return (size_t)h & (cap - 1);
+}
+
+static bool
+addr_equal(const pc_addr_t *a, const pc_addr_t *b)
+{
+    return a->family == b->family && memcmp(a->bytes, b->bytes, a->family == 4 ? 4 : 16) == 0;
+}
+
+/* The slot of a, or the empty slot where it would go. */
+static size_t
+addr_slot(const pc_server_t *s, const pc_addr_t *a)
+{
+    size_t i = addr_hash(a, s->addr_cap);
+
+    while (s->addrs[i].n != 0 && !addr_equal(&s->addrs[i].addr, a)) {
+        i = (i + 1) & (s->addr_cap - 1);
+    }
+    return i;
+}
+
+/* Doubles the table (kept at most half full). false if memory ran out. */
+static bool
+addr_grow(pc_server_t *s)
+{
+    struct addr_count *old = s->addrs;
+    size_t old_cap = s->addr_cap, i;
+
+    s->addr_cap = old_cap != 0 ? old_cap * 2 : 64;
+    s->addrs = calloc(s->addr_cap, sizeof(*s->addrs));
+    if (s->addrs == NULL) {
+        s->addrs = old;
+        s->addr_cap = old_cap;
+        return false;
+    }
+    for (i = 0; i < old_cap; i++) {
+        if (old[i].n != 0) {
+            s->addrs[addr_slot(s, &old[i].addr)] = old[i];
+        }
+    }
+    free(old);
+    return true;
+}
+
+unsigned
+pc__server_addr_acquire(pc_server_t *s, const pc_addr_t *a)
+{
+    size_t i;
+
+    if ((s->addr_used + 1) * 2 > s->addr_cap && !addr_grow(s)) {
+        return 0;
+    }
+    i = addr_slot(s, a);
+    if (s->addrs[i].n == 0) {
+        s->addrs[i].addr = *a;
+        s->addr_used++;
+    }
+    return ++s->addrs[i].n;
+}
+
+static void
+addr_release(pc_server_t *s, const pc_addr_t *a)
+{
+    size_t i, j, k;
+
+    if (s->addrs == NULL) {
+        return;
+    }
+    i = addr_slot(s, a);
+    if (s->addrs[i].n == 0 || --s->addrs[i].n > 0) {
+        return;
+    }
+    /* Emptied: shift back the entries of the probe run that follows. */
+    s->addr_used--;
+    for (j = (i + 1) & (s->addr_cap - 1); s->addrs[j].n != 0; j = (j + 1) & (s->addr_cap - 1)) {
+        k = addr_hash(&s->addrs[j].addr, s->addr_cap);
+        /* Move j to i if its home k is not cyclically within (i, j]. */
+        if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+            s->addrs[i] = s->addrs[j];
+            s->addrs[j].n = 0;
+            i = j;
+        }
+    }
 }
 
 pc_metrics_t *

@@ -25,7 +25,8 @@
     XX(TOO_MANY_HEADERS, -20013, "too many header fields")                  \
     XX(UPSTREAM_CLOSED, -20014, "origin closed the connection prematurely") \
     XX(TIMEOUT, -20015, "timed out")                                        \
-    XX(NO_SPACE, -20016, "output buffer too small")
+    XX(NO_SPACE, -20016, "output buffer too small")                         \
+    XX(DENIED_LIMIT, -20017, "too many connections from this address")
 
 typedef enum {
 #define PC__ERR_ENUM(name, code, msg) PC_E_##name = (code),

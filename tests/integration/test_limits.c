@@ -5,7 +5,8 @@
  * says at start how many clients that holds (4), serves that many at once,
  * lets the others wait in the backlog instead of running into EMFILE (where
  * they could only be dropped), serves them as soon as others leave, and
- * stays up throughout.
+ * stays up throughout. MaxClientsPerAddress refuses the extra connections
+ * of one address with 503.
  */
 #include "it_fixture.h"
 
@@ -89,11 +90,40 @@ test_limits_descriptor_limit_makes_clients_wait(void **state)
     assert_false(pc_it_proxy_exited(p, NULL));
 }
 
+/* MaxClientsPerAddress: the third connection from one address gets 503; a freed place is taken
+ * again. */
+static void
+test_limits_per_address(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
+    const char *req = pc_it_fx_get_req(f, "127.0.0.1", pc_it_origin_port(o));
+    pc_it_proxy_t *p = pc_it_fx_proxy(f, "limits_per_address", "MaxClientsPerAddress 2");
+    pc_it_client_t *a = pc_it_fx_client(f), *b = pc_it_fx_client(f), *c;
+    char **lines;
+
+    expect_answer(a, req, PC_IT_TIMEOUT_MS, true);
+    expect_answer(b, req, PC_IT_TIMEOUT_MS, true);
+    c = pc_it_fx_client(f);
+    pc_it_fx_expect_error(f, c, 503);
+    (void)pc_it_fx_wait_stderr_line(f, p, 0, "MaxClientsPerAddress (2) reached", NULL);
+    /* Until the refused client hangs up, its connection still counts. */
+    pc_it_fx_close_client(f, c);
+    pc_it_fx_close_client(f, a);
+    pc_it_sleep_ms(100);
+    c = pc_it_fx_client(f);
+    expect_answer(c, req, PC_IT_TIMEOUT_MS, true);
+    lines = pc_it_fx_wait_log_lines(f, p, 4);
+    assert_non_null(strstr(lines[2], " 503 "));
+    assert_non_null(strstr(lines[2], " limit "));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         PC_IT_TEST(test_limits_descriptor_limit_makes_clients_wait),
+        PC_IT_TEST(test_limits_per_address),
     };
 
     pc_it_sys_init();
