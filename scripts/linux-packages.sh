@@ -94,9 +94,7 @@ in_netns() {
     ip link set lo up
     mkdir -p "$T/www"
     echo "hello through portcullis" >"$T/www/hello.txt"
-    py=/usr/bin/python3
-    [ -x "$py" ] || py=python3
-    "$py" -m http.server --bind 127.0.0.1 --directory "$T/www" 18080 >"$T/origin.log" 2>&1 &
+    python3 -m http.server --bind 127.0.0.1 --directory "$T/www" 18080 >"$T/origin.log" 2>&1 &
     origin=$!
     # As systemd would start it: the service user, the packaged configuration.
     setpriv --reuid=portcullis --regid=portcullis --init-groups -- \

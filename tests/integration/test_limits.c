@@ -18,6 +18,24 @@ static const char ok_response[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no
 
 enum { HELD = 30 };
 
+/* True if prog is an executable file in one of $PATH's directories. */
+static bool
+on_path(pc_it_fx_t *f, const char *prog)
+{
+    const char *path = getenv("PATH"), *end;
+
+    for (; path != NULL && *path != '\0'; path = *end != '\0' ? end + 1 : end) {
+        end = strchr(path, ':');
+        if (end == NULL) {
+            end = path + strlen(path);
+        }
+        if (access(pc_it_fx_strf(f, "%.*s/%s", (int)(end - path), path, prog), X_OK) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Sends req on c and expects a 200 within ms (or, with want == false, no response). */
 static void
 expect_answer(pc_it_client_t *c, const char *req, uint64_t ms, bool want)
@@ -47,12 +65,12 @@ test_limits_descriptor_limit_makes_clients_wait(void **state)
     const char *req;
     int i;
 
-    if (getenv("PC_TEST_WRAPPER") != NULL || access("/usr/bin/prlimit", X_OK) != 0) {
+    if (getenv("PC_TEST_WRAPPER") != NULL || !on_path(f, "prlimit")) {
         skip(); /* under valgrind the limit would count its descriptors too */
     }
     o = pc_it_fx_http_origin(f, ok_response);
     req = pc_it_fx_get_req(f, "127.0.0.1", pc_it_origin_port(o));
-    setenv("PC_TEST_WRAPPER", "/usr/bin/prlimit --nofile=40:40 --", 1);
+    setenv("PC_TEST_WRAPPER", "prlimit --nofile=40:40 --", 1); /* spawned via $PATH */
     p = pc_it_fx_proxy(f, "limits_descriptors", NULL);
     unsetenv("PC_TEST_WRAPPER");
     (void)pc_it_fx_wait_stderr_line(f, p, 0, "the descriptor limit (40,",
