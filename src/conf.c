@@ -523,12 +523,11 @@ set_alog_format(parse_t *p, const directive_t *d, const char *v, size_t len)
     return 0;
 }
 
-/* A path kept at d->offset, made relative to the configuration's directory. */
+/* Replaces the text at d->offset with text (NULL: out of memory). */
 static int
-set_path(parse_t *p, const directive_t *d, const char *v, size_t len)
+store_text(parse_t *p, const directive_t *d, char *text)
 {
     char **field = (char **)(void *)((char *)p->conf + d->offset);
-    char *text = dup_path(p, v, len);
 
     if (text == NULL) {
         return fail_nomem(p);
@@ -538,19 +537,18 @@ set_path(parse_t *p, const directive_t *d, const char *v, size_t len)
     return 0;
 }
 
+/* A path kept at d->offset, made relative to the configuration's directory. */
+static int
+set_path(parse_t *p, const directive_t *d, const char *v, size_t len)
+{
+    return store_text(p, d, dup_path(p, v, len));
+}
+
 /* A free-form value (a user name) kept as text at d->offset. */
 static int
 set_string(parse_t *p, const directive_t *d, const char *v, size_t len)
 {
-    char **field = (char **)(void *)((char *)p->conf + d->offset);
-    char *text = dup_text(v, len);
-
-    if (text == NULL) {
-        return fail_nomem(p);
-    }
-    free(*field);
-    *field = text;
-    return 0;
+    return store_text(p, d, dup_text(v, len));
 }
 
 static int

@@ -221,6 +221,14 @@ family(out_t *o, const char *name, const char *type, const char *help)
     put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family of one unlabelled sample. */
+static void
+single(out_t *o, const char *name, const char *type, const char *help, uint64_t value)
+{
+    family(o, name, type, help);
+    put(o, "%s %llu\n", name, (unsigned long long)value);
+}
+
 size_t
 pc_metrics_render(const pc_metrics_t *m, uint64_t log_lines_dropped, const char *version, char *out,
                   size_t cap)
@@ -237,10 +245,10 @@ pc_metrics_render(const pc_metrics_t *m, uint64_t log_lines_dropped, const char 
     family(&o, "portcullis_start_time_seconds", "gauge", "When the process started, Unix time.");
     put(&o, "portcullis_start_time_seconds %lld.%03d\n", (long long)(m->start_time_ms / 1000),
         (int)(m->start_time_ms % 1000));
-    family(&o, "portcullis_connections_active", "gauge", "Client connections open now.");
-    put(&o, "portcullis_connections_active %llu\n", (unsigned long long)m->conns_active);
-    family(&o, "portcullis_connections_total", "counter", "Client connections accepted.");
-    put(&o, "portcullis_connections_total %llu\n", (unsigned long long)m->conns_total);
+    single(&o, "portcullis_connections_active", "gauge", "Client connections open now.",
+           m->conns_active);
+    single(&o, "portcullis_connections_total", "counter", "Client connections accepted.",
+           m->conns_total);
     family(&o, "portcullis_requests_total", "counter",
            "Finished transactions by kind (http, tunnel) and status class (none: no response).");
     for (k = 0; k < 2; k++) {
@@ -266,10 +274,9 @@ pc_metrics_render(const pc_metrics_t *m, uint64_t log_lines_dropped, const char 
         put(&o, "portcullis_blocks_total{list=\"other\"} %llu\n",
             (unsigned long long)m->blocks[PC_METRICS_MAX_LISTS].n);
     }
-    family(&o, "portcullis_received_bytes_total", "counter", "Bytes received from clients.");
-    put(&o, "portcullis_received_bytes_total %llu\n", (unsigned long long)m->bytes_in);
-    family(&o, "portcullis_sent_bytes_total", "counter", "Bytes sent to clients.");
-    put(&o, "portcullis_sent_bytes_total %llu\n", (unsigned long long)m->bytes_out);
+    single(&o, "portcullis_received_bytes_total", "counter", "Bytes received from clients.",
+           m->bytes_in);
+    single(&o, "portcullis_sent_bytes_total", "counter", "Bytes sent to clients.", m->bytes_out);
     family(&o, "portcullis_upstream_errors_total", "counter",
            "Origins not reached: DNS failures, connect failures and timeouts.");
     for (i = 0; i < PC_UPERR_COUNT; i++) {
@@ -298,10 +305,8 @@ pc_metrics_render(const pc_metrics_t *m, uint64_t log_lines_dropped, const char 
         (unsigned long long)m->reloads_ok);
     put(&o, "portcullis_config_reloads_total{result=\"failure\"} %llu\n",
         (unsigned long long)m->reloads_failed);
-    family(&o, "portcullis_access_log_dropped_lines_total", "counter",
-           "Access-log lines dropped because the disk could not keep up.");
-    put(&o, "portcullis_access_log_dropped_lines_total %llu\n",
-        (unsigned long long)log_lines_dropped);
+    single(&o, "portcullis_access_log_dropped_lines_total", "counter",
+           "Access-log lines dropped because the disk could not keep up.", log_lines_dropped);
     return o.overflow ? 0 : o.len;
 }
 
