@@ -16,8 +16,10 @@
 #
 # Exits 77 (ctest SKIP_RETURN_CODE) without chromium (or chromium-browser),
 # curl or python3. Everything listens on 127.0.0.1 on ports the kernel picks;
-# Chromium gets a profile, HOME and TMPDIR under the work dir and may resolve
-# no name at all. Every wait is bounded; only processes started here are
+# Chromium gets a profile and HOME under the work dir and may resolve no
+# name at all. Its TMPDIR is a fresh short directory from mktemp, because it
+# binds a unix socket there and a socket path may not exceed 107 bytes (a
+# deep work dir is longer than that). Every wait is bounded; only processes started here are
 # stopped. Runs in about 10 s.
 set -eu
 
@@ -43,11 +45,12 @@ command -v python3 >/dev/null 2>&1 || { echo "skipped: python3 is not installed"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
 mkdir -p "$work"
-rm -rf "${work:?}/www" "${work:?}/chromium" "${work:?}/home" "${work:?}/tmp"
+rm -rf "${work:?}/www" "${work:?}/chromium" "${work:?}/home"
 rm -f "$work/portcullis.conf" "$work/block.txt" "$work/proxy.log" "$work/origin.log" \
     "$work/status.png" "$work/status.dom.html" "$work/status.html" "$work/status.head" \
     "$work/status.json" "$work/chromium-shot.log" "$work/chromium-dom.log"
-mkdir -p "$work/www" "$work/chromium" "$work/home" "$work/tmp"
+mkdir -p "$work/www" "$work/chromium" "$work/home"
+chrome_tmp=$(mktemp -d -t pc-chrome.XXXXXX)
 
 origin=""
 proxy=""
@@ -56,6 +59,7 @@ cleanup() {
         kill "$p" 2>/dev/null || true
     done
     wait 2>/dev/null || true
+    rm -rf "${chrome_tmp:?}"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -159,7 +163,7 @@ if command -v timeout >/dev/null 2>&1; then
 fi
 chrome() {
     # shellcheck disable=SC2086
-    HOME="$work/home" TMPDIR="$work/tmp" XDG_CONFIG_HOME="$work/home/.config" \
+    HOME="$work/home" TMPDIR="$chrome_tmp" XDG_CONFIG_HOME="$work/home/.config" \
         XDG_CACHE_HOME="$work/home/.cache" $to "$browser" "$headless" --no-sandbox --disable-gpu \
         --hide-scrollbars --window-size=1200,900 --virtual-time-budget=5000 \
         --user-data-dir="$work/chromium" --no-first-run --no-default-browser-check \

@@ -9,6 +9,7 @@
  * "AccessLog syslog:SOCKET" sends each line as one syslog message.
  */
 #include "it_fixture.h"
+#include "it_sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,9 +176,7 @@ syslog_listener(pc_it_fx_t *f, const char *path)
 
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        skip(); /* the build directory is too deep for a socket path */
-    }
+    assert_true(strlen(path) < sizeof(sa.sun_path));
     strcpy(sa.sun_path, path);
     unlink(path);
     fd = socket(AF_UNIX, SOCK_DGRAM, 0);
@@ -193,8 +192,8 @@ test_access_log_to_syslog(void **state)
     static const char name[] = "access_log_syslog";
     pc_it_fx_t *f = *state;
     pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
-    char *dir = pc_it_fx_defer(f, free, pc_it_test_dir(name));
-    const char *sock = pc_it_fx_strf(f, "%s/log.sock", dir);
+    char *dir = pc_it_fx_defer(f, pc_it_sys_socket_dir_remove, pc_it_sys_socket_dir());
+    const char *sock = pc_it_fx_strf(f, "%s/log.sock", dir != NULL ? dir : "(no directory)");
     int fd = syslog_listener(f, sock);
     pc_it_proxy_t *p = pc_it_fx_proxy(
         f, name, pc_it_fx_strf(f, "AccessLog syslog:%s\nAccessLogFormat json", sock));

@@ -9,6 +9,7 @@
  * stops. On Linux the abstract-namespace form ("@name") is tried too.
  */
 #include "it_fixture.h"
+#include "it_sys.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -37,13 +38,15 @@ close_listener(void *p)
 
 /* Binds a datagram socket (a path, or an abstract name) and exports it. */
 static listener_t *
-notify_listener(pc_it_fx_t *f, const char *name, int abstract)
+notify_listener(pc_it_fx_t *f, int abstract)
 {
     listener_t *l = calloc(1, sizeof(*l));
     struct sockaddr_un sa;
     socklen_t len;
-    char *dir = pc_it_fx_defer(f, free, pc_it_test_dir(name));
+    char *dir = pc_it_sys_socket_dir();
 
+    assert_non_null(dir);
+    pc_it_fx_defer(f, pc_it_sys_socket_dir_remove, dir);
     assert_non_null(l);
     l->fd = socket(AF_UNIX, SOCK_DGRAM, 0);
     assert_true(l->fd >= 0);
@@ -129,7 +132,7 @@ static void
 test_notify_lifecycle(void **state)
 {
     pc_it_fx_t *f = *state;
-    listener_t *l = notify_listener(f, "notify_lifecycle", 0);
+    listener_t *l = notify_listener(f, 0);
     pc_it_proxy_t *p = pc_it_fx_proxy(f, "notify_lifecycle", NULL);
     pc_it_exit_t how;
 
@@ -149,7 +152,7 @@ test_notify_abstract_socket(void **state)
 {
 #ifdef __linux__
     pc_it_fx_t *f = *state;
-    listener_t *l = notify_listener(f, "notify_abstract_socket", 1);
+    listener_t *l = notify_listener(f, 1);
 
     (void)pc_it_fx_proxy(f, "notify_abstract_socket", NULL);
     assert_string_equal(next_message(f, l), "READY=1");

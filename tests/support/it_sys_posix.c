@@ -6,9 +6,13 @@
 
 #include <uv.h>
 
+#include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void
 pc_it_sys_init(void)
@@ -81,4 +85,47 @@ int
 pc_it_sys_kill(uv_process_t *proc, int signum)
 {
     return uv_process_kill(proc, signum);
+}
+
+char *
+pc_it_sys_socket_dir(void)
+{
+    /* POSIX requires /tmp; $TMPDIR is not used because it may be deep too. */
+    char *dir = strdup("/tmp/pc-it-XXXXXX");
+
+    if (dir == NULL) {
+        return NULL;
+    }
+    if (mkdtemp(dir) == NULL) {
+        fprintf(stderr, "harness: mkdtemp %s: %s\n", dir, strerror(errno));
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+void
+pc_it_sys_socket_dir_remove(void *p)
+{
+    char *dir = p;
+    DIR *d;
+    struct dirent *e;
+
+    if (dir == NULL) {
+        return;
+    }
+    d = opendir(dir);
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char path[512];
+
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+    rmdir(dir);
+    free(dir);
 }

@@ -81,3 +81,15 @@ pc_it_sys_kill(uv_process_t *proc, int signum)
         return uv_process_kill(proc, signum);
     }
 }
+
+char *
+pc_it_sys_socket_dir(void)
+{
+    return NULL;
+}
+
+void
+pc_it_sys_socket_dir_remove(void *dir)
+{
+    (void)dir;
+}
