@@ -42,18 +42,18 @@ endif()
 # converted to punycode; without it, such names are refused with advice.
 # pc_idn carries the library and PC_HAVE_LIBIDN2=1 (or nothing) to pc_pure and,
 # through it, to its tests.
-option(PC_WITH_LIBIDN2 "Use libidn2 for Unicode names in lists when it is found" ON)
+option(PORTCULLIS_WITH_LIBIDN2 "Use libidn2 for Unicode names in lists when it is found" ON)
 add_library(pc_idn INTERFACE)
-if(PC_WITH_LIBIDN2 AND NOT CMAKE_CROSSCOMPILING) # the host's .pc files would lie
+if(PORTCULLIS_WITH_LIBIDN2 AND NOT CMAKE_CROSSCOMPILING) # the host's .pc files would lie
   find_package(PkgConfig QUIET)
   if(PKG_CONFIG_FOUND)
     pkg_check_modules(LIBIDN2 QUIET IMPORTED_TARGET libidn2)
   endif()
 endif()
-if(PC_WITH_LIBIDN2 AND LIBIDN2_FOUND)
+if(PORTCULLIS_WITH_LIBIDN2 AND LIBIDN2_FOUND)
   message(STATUS "libidn2 ${LIBIDN2_VERSION} found: Unicode names in lists become punycode")
   target_link_libraries(pc_idn INTERFACE PkgConfig::LIBIDN2)
   target_compile_definitions(pc_idn INTERFACE PC_HAVE_LIBIDN2=1)
 else()
-  message(STATUS "libidn2 not used (not found, or PC_WITH_LIBIDN2=OFF): Unicode names in lists will be refused")
+  message(STATUS "libidn2 not used (not found, or PORTCULLIS_WITH_LIBIDN2=OFF): Unicode names in lists will be refused")
 endif()

@@ -1,5 +1,5 @@
 #!/bin/sh
-# fuzz.sh: build the libFuzzer targets (clang, ASan+UBSan, -DPC_FUZZ=ON) in
+# fuzz.sh: build the libFuzzer targets (clang, ASan+UBSan, -DPORTCULLIS_FUZZ=ON) in
 # build-fuzz/ and run each one for a bounded time, starting from its
 # checked-in corpus. New inputs go to a scratch copy under build-fuzz/run/,
 # never into tests/fuzz/corpus/.
@@ -25,7 +25,7 @@ count_files() {
     find "$1" -type f | wc -l
 }
 
-CC=clang cmake -S . -B "$BUILD" -DPC_FUZZ=ON -DPC_ASAN=ON -DPC_UBSAN=ON -DPC_WERROR=ON \
+CC=clang cmake -S . -B "$BUILD" -DPORTCULLIS_FUZZ=ON -DPORTCULLIS_SANITIZE=ON -DPORTCULLIS_WERROR=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 bins=""
 for t in $TARGETS; do

@@ -37,14 +37,14 @@ step "lint (GitHub Actions workflows: actionlint, shellcheck; scripts/lint-workf
 scripts/lint-workflows.sh || status=1
 
 step "build (gcc, -Werror)"
-cmake -S . -B build-ci -DPC_WERROR=ON -DPC_VALGRIND_TESTS=ON \
+cmake -S . -B build-ci -DPORTCULLIS_WERROR=ON -DPORTCULLIS_VALGRIND_TESTS=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-ci -j"$JOBS"
 step "tests (gcc)"
 (cd build-ci && ctest --output-on-failure -j"$JOBS" -LE valgrind) || status=1
 
 step "build (clang, ASan+UBSan, -Werror)"
-CC=clang cmake -S . -B build-san -DPC_WERROR=ON -DPC_ASAN=ON -DPC_UBSAN=ON \
+CC=clang cmake -S . -B build-san -DPORTCULLIS_WERROR=ON -DPORTCULLIS_SANITIZE=ON \
     -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-san -j"$JOBS"
 step "tests (ASan+UBSan)"

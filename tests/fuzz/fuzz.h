@@ -2,7 +2,7 @@
  * fuzz.h: what every fuzz target shares.
  *
  * A target is one file that defines LLVMFuzzerTestOneInput(). It is linked
- * either with libFuzzer (-fsanitize=fuzzer, PC_FUZZ=ON, clang only) or with
+ * either with libFuzzer (-fsanitize=fuzzer, PORTCULLIS_FUZZ=ON, clang only) or with
  * replay.c, which feeds it the checked-in corpus as an ordinary test under any
  * compiler. A target must not crash, leak or read outside the input for any
  * input, and calls PC_FUZZ_CHECK() on every property it can state: a false
