@@ -7,8 +7,15 @@
  * stuck in a write must not hold a stdio lock that the exit would wait on).
  * A reopen opens the new file on the loop and hands it to the writer, which
  * switches between two chunks, so no line is split across files. The ring's size is the bound on
- * memory; when it is full the line is dropped and counted. Problems are reported from the loop
- * thread, where logging is safe to rate-limit.
+ * memory; when it is full the line is dropped and counted. Dropped lines are reported from the
+ * loop thread, at most every REPORT_EVERY ms; a failing write by the writer, once when it
+ * starts failing and once when it works again.
+ *
+ * Wake-ups are batched: the loop signals the writer only when it sleeps with
+ * nothing to do or when the ring is a quarter full, and the writer, once
+ * woken, lets lines gather for up to COALESCE_MS before it writes. Under load
+ * that is one write per COALESCE_MS instead of a thread switch per line; a
+ * line reaches the file at most COALESCE_MS after its transaction ends.
  */
 #include "access_log.h"
 
@@ -25,6 +32,7 @@
 #define CHUNK_MAX    65536
 #define REPORT_EVERY 10000 /* ms between two reports of dropped lines */
 #define CLOSE_WAIT   5000  /* ms a stop waits for the queue to be written */
+#define COALESCE_MS  20    /* ms the writer lets lines gather before a write */
 
 struct pc_access_log_s {
     uv_mutex_t lock;
@@ -36,10 +44,9 @@ struct pc_access_log_s {
     size_t cap, head, len; /* queued bytes: ring[head .. head+len), wrapping */
     uv_file pending;       /* a reopened file for the writer to switch to; -1: none */
     bool stop;
-    bool finished;         /* the writer thread has written everything and ended */
-    uint64_t dropped;      /* lines that did not fit */
-    uint64_t write_errors; /* failed writes, growing while writing fails */
-    int write_error;       /* UV_E* code of the last failed write; 0 after a good one */
+    bool finished;    /* the writer thread has written everything and ended */
+    bool writer_idle; /* the writer waits for lines (no deadline) */
+    uint64_t dropped; /* lines that did not fit */
 
     /* Only synchronous fs requests use it, which leave the loop untouched. */
     uv_loop_t fsloop;
@@ -49,12 +56,12 @@ struct pc_access_log_s {
     pc_platform_syslog_t *syslog; /* "syslog[:SOCKET]": one message per line */
     char *carry;                  /* syslog: the start of a line cut by a chunk */
     size_t carry_len;
+    bool failing_reported; /* a write failure was reported and has not ended */
 
     /* Loop thread only. */
     char *path; /* NULL for stdout */
     uint64_t dropped_reported;
     uint64_t last_report_ms;
-    bool failing_reported; /* a write failure was reported and has not ended */
 };
 
 /* Syslog: sends every whole line of carry + chunk, keeps the rest. 0 or a UV_E* code. */
@@ -145,6 +152,30 @@ write_chunk(pc_access_log_t *log, const char *chunk, size_t n)
     return write_all(&log->fsloop, log->fd, chunk, n);
 }
 
+static const char *
+sink_name(const pc_access_log_t *log)
+{
+    return log->path != NULL ? log->path : log->syslog != NULL ? "syslog" : "stdout";
+}
+
+/*
+ * Writer thread: says once that writing fails, and once that it works again,
+ * at the moment it happens (not at the next line, which may never come).
+ */
+static void
+report_write(pc_access_log_t *log, int err)
+{
+    if (err != 0 && !log->failing_reported) {
+        log->failing_reported = true;
+        PC_LOG(PC_LOGL_ERROR, 0,
+               "cannot write the access log %s: " PC_ERR_FMT "; lines are lost until it works",
+               sink_name(log), PC_ERR_ARGS(err));
+    } else if (err == 0 && log->failing_reported) {
+        log->failing_reported = false;
+        PC_LOG(PC_LOGL_WARN, 0, "the access log %s is written again", sink_name(log));
+    }
+}
+
 static void
 writer_main(void *arg)
 {
@@ -156,8 +187,16 @@ writer_main(void *arg)
 
     uv_mutex_lock(&log->lock);
     for (;;) {
-        while (log->len == 0 && log->pending < 0 && !log->stop) {
-            uv_cond_wait(&log->cond, &log->lock);
+        if (log->len == 0 && log->pending < 0 && !log->stop) {
+            log->writer_idle = true;
+            while (log->len == 0 && log->pending < 0 && !log->stop) {
+                uv_cond_wait(&log->cond, &log->lock);
+            }
+            log->writer_idle = false;
+            if (log->pending < 0 && !log->stop && log->len < log->cap / 4) {
+                /* Let more lines gather; a full quarter, a reopen or a stop cut it short. */
+                uv_cond_timedwait(&log->cond, &log->lock, (uint64_t)COALESCE_MS * 1000000u);
+            }
         }
         if (log->pending >= 0) {
             old = log->fd;
@@ -180,13 +219,8 @@ writer_main(void *arg)
         log->len -= n;
         uv_mutex_unlock(&log->lock);
         err = write_chunk(log, chunk, n);
+        report_write(log, err);
         uv_mutex_lock(&log->lock);
-        if (err == 0) {
-            log->write_error = 0;
-        } else {
-            log->write_errors++;
-            log->write_error = err;
-        }
     }
     log->finished = true;
     uv_cond_broadcast(&log->cond);
@@ -325,27 +359,17 @@ pc_access_log_reopen(pc_access_log_t *log)
     return 0;
 }
 
-/* Loop thread: says what went wrong since the last look, sparingly. */
+/* Loop thread: says how many lines were dropped since the last look, sparingly. */
 static void
-report(pc_access_log_t *log, uint64_t dropped, int write_error)
+report_drops(pc_access_log_t *log, uint64_t dropped)
 {
-    const char *name = log->path != NULL ? log->path : log->syslog != NULL ? "syslog" : "stdout";
     uint64_t now = uv_hrtime() / 1000000u;
 
-    if (write_error != 0 && !log->failing_reported) {
-        log->failing_reported = true;
-        PC_LOG(PC_LOGL_ERROR, 0,
-               "cannot write the access log %s: " PC_ERR_FMT "; lines are lost until it works",
-               name, PC_ERR_ARGS(write_error));
-    } else if (write_error == 0 && log->failing_reported) {
-        log->failing_reported = false;
-        PC_LOG(PC_LOGL_WARN, 0, "the access log %s is written again", name);
-    }
     if (dropped > log->dropped_reported && now - log->last_report_ms >= REPORT_EVERY) {
         PC_LOG(PC_LOGL_WARN, 0,
                "access log %s: %llu line(s) dropped (the disk is slower than the traffic), "
                "%llu in all",
-               name, (unsigned long long)(dropped - log->dropped_reported),
+               sink_name(log), (unsigned long long)(dropped - log->dropped_reported),
                (unsigned long long)dropped);
         log->dropped_reported = dropped;
         log->last_report_ms = now;
@@ -359,7 +383,6 @@ pc_access_log_write(pc_access_log_t *log, pc_alog_format_t fmt, bool keep_query,
     char line[PC_ACCESS_LINE_MAX];
     size_t n, tail;
     uint64_t dropped;
-    int write_error;
 
     if (log == NULL) {
         return;
@@ -375,12 +398,13 @@ pc_access_log_write(pc_access_log_t *log, pc_alog_format_t fmt, bool keep_query,
         memcpy(log->ring + at, line, tail);
         memcpy(log->ring, line + tail, n - tail);
         log->len += n;
-        uv_cond_signal(&log->cond);
+        if (log->writer_idle || log->len >= log->cap / 4) {
+            uv_cond_signal(&log->cond);
+        }
     }
     dropped = log->dropped;
-    write_error = log->write_error;
     uv_mutex_unlock(&log->lock);
-    report(log, dropped, write_error);
+    report_drops(log, dropped);
 }
 
 uint64_t
