@@ -154,6 +154,7 @@ serve_metrics(admin_conn_t *c, bool head_only)
     size_t n = 0;
 
     if (body != NULL) {
+        pc_server_refresh_metrics(c->admin->server);
         n = pc_metrics_render(pc_server_metrics(c->admin->server),
                               c->admin->alog != NULL ? pc_access_log_dropped(c->admin->alog) : 0,
                               PC_VERSION_STRING, body, METRICS_MAX);

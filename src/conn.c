@@ -664,7 +664,8 @@ pc__conn_connect(pc_conn_t *c)
     pc__conn_read_client(c, false);
     pc__conn_set_timer(c, c->conf->connect_timeout_ms);
     c->open_handles++; /* the upstream object, until on_up_released */
-    err = pc_upstream_connect(c->client.loop, &c->target, pc__gate_addr, on_up_connect, c, &c->up);
+    err = pc_upstream_connect(c->client.loop, pc__server_dns(c->server), &c->target, pc__gate_addr,
+                              on_up_connect, c, &c->up);
     if (err != 0) {
         c->up = NULL;
         c->open_handles--;

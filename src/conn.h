@@ -234,6 +234,9 @@ unsigned pc__server_addr_acquire(pc_server_t *s, const pc_addr_t *a);
 /* True if sa is the admin listener's address (see pc_server_set_admin_address). */
 bool pc__server_is_admin(const pc_server_t *s, const struct sockaddr *sa);
 
+/* The loop's resolution cache (NULL when there is none). */
+pc_dns_cache_t *pc__server_dns(pc_server_t *s);
+
 /* A new request id, from the sequence connection ids come from. */
 uint64_t pc__server_next_id(pc_server_t *s);
 

@@ -283,6 +283,16 @@ pc_metrics_render(const pc_metrics_t *m, uint64_t log_lines_dropped, const char 
         put(&o, "portcullis_upstream_errors_total{kind=\"%s\"} %llu\n", uperr_names[i],
             (unsigned long long)m->upstream_errors[i]);
     }
+    family(&o, "portcullis_dns_cache_lookups_total", "counter",
+           "Name lookups answered from the resolution cache (hit) or resolved (miss).");
+    put(&o, "portcullis_dns_cache_lookups_total{result=\"hit\"} %llu\n",
+        (unsigned long long)m->dns_hits);
+    put(&o, "portcullis_dns_cache_lookups_total{result=\"miss\"} %llu\n",
+        (unsigned long long)m->dns_misses);
+    single(&o, "portcullis_dns_cache_evictions_total", "counter",
+           "Live names pushed out of the full resolution cache.", m->dns_evictions);
+    single(&o, "portcullis_dns_cache_entries", "gauge", "Names in the resolution cache.",
+           m->dns_entries);
     family(&o, "portcullis_request_duration_seconds", "histogram",
            "Transaction durations, from the complete request head to the end.");
     for (i = 0; i <= PC_METRICS_BUCKETS; i++) {

@@ -46,6 +46,7 @@ typedef struct {
     uint64_t duration_buckets[PC_METRICS_BUCKETS + 1]; /* per bucket, not cumulative */
     uint64_t duration_ms_sum;
     uint64_t reloads_ok, reloads_failed;
+    uint64_t dns_hits, dns_misses, dns_evictions, dns_entries; /* copied from the cache */
 
     /* The status page: a ring of samples, and the refused hosts. */
     pc_metrics_sample_t samples[PC_METRICS_SAMPLES];

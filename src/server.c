@@ -43,7 +43,8 @@ struct pc_server_s {
     pc_server_done_cb done_cb;
     void *done_data;
     pc_metrics_t metrics;
-    bool fd_exhausted; /* out of file descriptors: said once, until accepting works again */
+    pc_dns_cache_t *dns; /* owned; NULL: no cache */
+    bool fd_exhausted;   /* out of file descriptors: said once, until accepting works again */
     /* Connections per client address (MaxClientsPerAddress): open addressing,
      * linear probing, deletion by backward shift; cap is a power of two. */
     struct addr_count {
@@ -88,6 +89,7 @@ maybe_done(pc_server_t *s)
     pc_conf_unref(s->conf);
     s->conf = NULL;
     pc_metrics_free(&s->metrics);
+    pc_dns_cache_free(s->dns);
     free(s->addrs);
     free(s);
     if (cb != NULL) {
@@ -300,6 +302,10 @@ pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log, p
     s->conf = pc_conf_ref(conf);
     s->alog = access_log;
     pc_metrics_init(&s->metrics, pc_log_now_ms());
+    if (pc_dns_cache_create(PC_DNS_CACHE_SIZE, PC_DNS_CACHE_TTL_MS, PC_DNS_NEGATIVE_TTL_MS, &s->dns)
+        != 0) {
+        s->dns = NULL; /* resolve every time */
+    }
     plan_descriptors(s);
     for (i = 0; i < conf->num_listen && err == 0; i++) {
         err = start_listener(s, &conf->listen[i], &s->listeners[i]);
@@ -507,10 +513,30 @@ pc_server_metrics(pc_server_t *s)
     return &s->metrics;
 }
 
+void
+pc_server_refresh_metrics(pc_server_t *s)
+{
+    pc_dns_cache_stats_t st;
+
+    if (s->dns != NULL) {
+        pc_dns_cache_stats(s->dns, &st);
+        s->metrics.dns_hits = st.hits;
+        s->metrics.dns_misses = st.misses;
+        s->metrics.dns_evictions = st.evictions;
+        s->metrics.dns_entries = st.entries;
+    }
+}
+
 uint64_t
 pc__server_next_id(pc_server_t *s)
 {
     return ++s->next_id;
+}
+
+pc_dns_cache_t *
+pc__server_dns(pc_server_t *s)
+{
+    return s->dns;
 }
 
 pc_conf_t *

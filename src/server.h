@@ -55,5 +55,7 @@ void pc_server_set_admin_address(pc_server_t *s, const struct sockaddr *sa);
 
 /* The server's counters (metrics.h), fed on the loop; valid until it is done. */
 pc_metrics_t *pc_server_metrics(pc_server_t *s);
+/* Copies the figures kept elsewhere (the resolution cache's) into the metrics. */
+void pc_server_refresh_metrics(pc_server_t *s);
 
 #endif

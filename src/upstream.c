@@ -8,6 +8,8 @@
  */
 #include "upstream.h"
 
+#include "dns_cache.h"
+
 #include "portcullis/error.h"
 #include "sockaddr.h"
 #include "util.h"
@@ -22,9 +24,11 @@ struct pc_upstream_s {
     uv_tcp_t tcp;      /* open while tcp_open */
     uv_connect_t creq; /* the connect in flight */
     uv_getaddrinfo_t gai;
-    struct addrinfo *res;  /* owned; released with uv_freeaddrinfo */
-    struct addrinfo *next; /* borrowed from res: next address to try */
-    struct sockaddr_storage literal;
+    pc_dns_cache_t *dns; /* borrowed; NULL: no cache */
+    char host[256];      /* the name being resolved (for the cache) */
+    uint16_t port;
+    pc_dns_addrs_t addrs; /* the addresses to try, in order (ports set) */
+    unsigned next;        /* index into addrs of the next one to try */
     pc_upstream_admit_cb admit;
     pc_upstream_connect_cb cb;
     void *data;
@@ -33,7 +37,6 @@ struct pc_upstream_s {
     bool tcp_open;
     bool gai_pending;
     bool closing;
-    bool literal_pending; /* the literal address has not been tried yet */
     int last_err;
     unsigned refused; /* addresses admit turned down */
     char peer[80];
@@ -46,10 +49,6 @@ maybe_free(pc_upstream_t *up)
 {
     if (!up->closing || up->tcp_open || up->gai_pending) {
         return;
-    }
-    if (up->res != NULL) {
-        uv_freeaddrinfo(up->res);
-        up->res = NULL;
     }
     if (up->closed_cb != NULL) {
         up->closed_cb(up->closed_data);
@@ -105,19 +104,7 @@ on_connect(uv_connect_t *req, int status)
 static const struct sockaddr *
 next_candidate(pc_upstream_t *up)
 {
-    const struct sockaddr *sa = NULL;
-
-    if (up->literal_pending) {
-        up->literal_pending = false;
-        return (const struct sockaddr *)&up->literal;
-    }
-    while (up->next != NULL && sa == NULL) {
-        if (up->next->ai_family == AF_INET || up->next->ai_family == AF_INET6) {
-            sa = up->next->ai_addr;
-        }
-        up->next = up->next->ai_next;
-    }
-    return sa;
+    return up->next < up->addrs.count ? &up->addrs.addr[up->next++].sa : NULL;
 }
 
 /* The next address to try that the caller admits, or NULL. */
@@ -173,13 +160,53 @@ try_next(pc_upstream_t *up)
     }
 }
 
+/* Keeps the IPv4 and IPv6 addresses of res, in order, at most PC_DNS_MAX_ADDRS. */
+static void
+collect_addrs(const struct addrinfo *res, pc_dns_addrs_t *out)
+{
+    out->count = 0;
+    for (; res != NULL && out->count < PC_DNS_MAX_ADDRS; res = res->ai_next) {
+        if (res->ai_family == AF_INET && res->ai_addrlen >= sizeof(struct sockaddr_in)) {
+            memcpy(&out->addr[out->count++].in, res->ai_addr, sizeof(struct sockaddr_in));
+        } else if (res->ai_family == AF_INET6 && res->ai_addrlen >= sizeof(struct sockaddr_in6)) {
+            memcpy(&out->addr[out->count++].in6, res->ai_addr, sizeof(struct sockaddr_in6));
+        }
+    }
+}
+
+/* Sets the port of every address in up->addrs (the cache keeps names, not ports). */
+static void
+set_ports(pc_upstream_t *up)
+{
+    unsigned i;
+
+    for (i = 0; i < up->addrs.count; i++) {
+        if (up->addrs.addr[i].sa.sa_family == AF_INET) {
+            up->addrs.addr[i].in.sin_port = htons(up->port);
+        } else {
+            up->addrs.addr[i].in6.sin6_port = htons(up->port);
+        }
+    }
+}
+
 static void
 on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     pc_upstream_t *up = PC_CONTAINER_OF(req, pc_upstream_t, gai);
 
     up->gai_pending = false;
-    up->res = res;
+    collect_addrs(res, &up->addrs);
+    uv_freeaddrinfo(res);
+    if (status == 0 && up->addrs.count == 0) {
+        status = UV_EAI_NODATA; /* names with no IPv4 or IPv6 address */
+    }
+    if (up->dns != NULL && status != UV_ECANCELED) {
+        if (status == 0) {
+            pc_dns_cache_put(up->dns, up->host, uv_now(up->loop), &up->addrs);
+        } else {
+            pc_dns_cache_put_negative(up->dns, up->host, uv_now(up->loop), status);
+        }
+    }
     if (up->closing) {
         maybe_free(up);
         return;
@@ -188,55 +215,98 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         finish(up, status);
         return;
     }
-    up->next = res;
+    set_ports(up);
     try_next(up);
 }
 
-/* Fills up->literal if the host is an IP literal. Returns true if it was. */
+/* Fills up->addrs with the target if it is an IP literal. Returns true if it was. */
 static bool
 parse_literal(pc_upstream_t *up, const pc_target_t *t)
 {
-    if (t->is_ipv6) {
-        return uv_ip6_addr(t->host, t->port, (struct sockaddr_in6 *)&up->literal) == 0;
-    }
-    return uv_ip4_addr(t->host, t->port, (struct sockaddr_in *)&up->literal) == 0;
+    int err = t->is_ipv6 ? uv_ip6_addr(t->host, t->port, &up->addrs.addr[0].in6)
+                         : uv_ip4_addr(t->host, t->port, &up->addrs.addr[0].in);
+
+    up->addrs.count = err == 0 ? 1 : 0;
+    return err == 0;
 }
 
-int
-pc_upstream_connect(uv_loop_t *loop, const pc_target_t *t, pc_upstream_admit_cb admit,
-                    pc_upstream_connect_cb cb, void *data, pc_upstream_t **out)
+/*
+ * Answers from the cache: 1 and up->addrs filled (try them), -1 and *err
+ * set (a cached "no such name"), 0 (resolve).
+ */
+static int
+from_cache(pc_upstream_t *up, int *err)
 {
-    pc_upstream_t *up = calloc(1, sizeof(*up));
+    int rc;
+
+    if (up->dns == NULL) {
+        return 0;
+    }
+    rc = pc_dns_cache_get(up->dns, up->host, uv_now(up->loop), &up->addrs, err);
+    if (rc == 1) {
+        set_ports(up);
+    }
+    return rc;
+}
+
+/* Starts resolving up->host on the thread pool. 0 or a UV_E* code. */
+static int
+resolve(pc_upstream_t *up)
+{
     struct addrinfo hints;
     char port[8];
     int err;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    snprintf(port, sizeof(port), "%u", (unsigned)up->port);
+    err = uv_getaddrinfo(up->loop, &up->gai, on_resolved, up->host, port, &hints);
+    if (err == 0) {
+        up->gai_pending = true;
+    }
+    return err;
+}
+
+int
+pc_upstream_connect(uv_loop_t *loop, pc_dns_cache_t *dns, const pc_target_t *t,
+                    pc_upstream_admit_cb admit, pc_upstream_connect_cb cb, void *data,
+                    pc_upstream_t **out)
+{
+    pc_upstream_t *up = calloc(1, sizeof(*up));
+    int err = 0, rc;
 
     if (up == NULL) {
         return UV_ENOMEM;
     }
     up->loop = loop;
+    up->dns = dns;
     up->admit = admit;
     up->cb = cb;
     up->data = data;
+    up->port = t->port;
+    snprintf(up->host, sizeof(up->host), "%s", t->host);
     *out = up;
     if (parse_literal(up, t)) {
-        up->literal_pending = true;
         try_next(up);
         return 0;
     }
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    snprintf(port, sizeof(port), "%u", (unsigned)t->port);
-    err = uv_getaddrinfo(loop, &up->gai, on_resolved, t->host, port, &hints);
+    rc = from_cache(up, &err);
+    if (rc == 1) {
+        try_next(up);
+        return 0;
+    }
+    if (rc == -1) {
+        finish(up, err);
+        return 0;
+    }
+    err = resolve(up);
     if (err != 0) {
         free(up);
         *out = NULL;
-        return err;
     }
-    up->gai_pending = true;
-    return 0;
+    return err;
 }
 
 uv_stream_t *

@@ -2,9 +2,9 @@
  * upstream.h: resolving a target and connecting to it.
  *
  * Resolution runs on libuv's thread pool (uv_getaddrinfo), never on the loop;
- * IP literals skip it. Every resolved address the caller admits is tried in
- * turn until one connects. The object owns its TCP handle; the caller reads and writes the
- * stream once connected and closes it with pc_upstream_close().
+ * IP literals and names in the loop's cache (dns_cache.h) skip it. Every resolved address the
+ * caller admits is tried in turn until one connects. The object owns its TCP handle; the caller
+ * reads and writes the stream once connected and closes it with pc_upstream_close().
  */
 #ifndef PC_UPSTREAM_H
 #define PC_UPSTREAM_H
@@ -13,6 +13,7 @@
 
 #include <uv.h>
 
+#include "dns_cache.h"
 #include "target.h"
 
 typedef struct pc_upstream_s pc_upstream_t;
@@ -27,13 +28,17 @@ typedef bool (*pc_upstream_admit_cb)(const struct sockaddr *sa, void *data);
 typedef void (*pc_upstream_closed_cb)(void *data);
 
 /*
- * Starts resolving and connecting to t. admit (may be NULL) vets each
+ * Starts resolving and connecting to t. dns (may be NULL: no cache) is the
+ * loop's resolution cache: a name found there is not resolved again, and
+ * what a resolution finds goes into it. admit (may be NULL) vets each
  * address before it is tried. cb runs exactly once unless the object is
- * closed first. Both get data. Returns 0, or an error (then cb never runs
- * and nothing is allocated).
+ * closed first, possibly before this returns (a cached "no such name", or
+ * every address refused). Both get data. Returns 0, or an error (then cb
+ * never runs and nothing is allocated).
  */
-int pc_upstream_connect(uv_loop_t *loop, const pc_target_t *t, pc_upstream_admit_cb admit,
-                        pc_upstream_connect_cb cb, void *data, pc_upstream_t **out);
+int pc_upstream_connect(uv_loop_t *loop, pc_dns_cache_t *dns, const pc_target_t *t,
+                        pc_upstream_admit_cb admit, pc_upstream_connect_cb cb, void *data,
+                        pc_upstream_t **out);
 
 /* The connected stream (valid after a successful connect callback). */
 uv_stream_t *pc_upstream_stream(pc_upstream_t *up);

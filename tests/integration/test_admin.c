@@ -284,12 +284,51 @@ test_admin_health_and_refusals(void **state)
     assert_null(strstr(r, "portcullis_"));
 }
 
+/*
+ * The resolution cache: a name from the sandbox's hosts file is resolved
+ * once for three requests, and a name the DNS stub says does not exist is
+ * asked once for two (the second answer comes from the cache: no query).
+ */
+static void
+test_admin_dns_cache(void **state)
+{
+    static const char name[] = "admin_dns_cache";
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o;
+    pc_it_proxy_t *p;
+    const char *body;
+    unsigned queries;
+    int admin, i;
+
+    PC_IT_REQUIRE_SANDBOX();
+    o = pc_it_fx_http_origin(f, ok_response);
+    p = pc_it_fx_proxy(f, name, "Admin 127.0.0.1:0");
+    admin = admin_port(f, p);
+    for (i = 0; i < 3; i++) {
+        pc_it_fx_expect_200(f, pc_it_fx_get_req(f, "origin-a.test", pc_it_origin_port(o)), "ok");
+    }
+    pc_it_fx_dns(f, PC_IT_DNS_NXDOMAIN);
+    pc_it_fx_expect_refused(f, pc_it_fx_get_req(f, "nosuch.invalid", 80), 502, NULL);
+    queries = pc_it_dns_queries(f->dns);
+    assert_true(queries >= 1);
+    pc_it_fx_expect_refused(f, pc_it_fx_get_req(f, "nosuch.invalid", 80), 502, NULL);
+    assert_int_equal(pc_it_dns_queries(f->dns), queries);
+
+    body = check_exposition(
+        f, strstr(http_get(f, admin, "GET /metrics HTTP/1.0\r\n\r\n"), "\r\n\r\n") + 4);
+    assert_true(value_of(body, "portcullis_dns_cache_lookups_total{result=\"miss\"}") == 2);
+    assert_true(value_of(body, "portcullis_dns_cache_lookups_total{result=\"hit\"}") == 3);
+    assert_true(value_of(body, "portcullis_dns_cache_entries") == 2);
+    assert_true(value_of(body, "portcullis_upstream_errors_total{kind=\"dns\"}") == 2);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         PC_IT_TEST(test_admin_metrics_count_the_traffic),
         PC_IT_TEST(test_admin_health_and_refusals),
+        PC_IT_TEST(test_admin_dns_cache),
     };
 
     pc_it_sys_init();

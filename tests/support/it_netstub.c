@@ -105,6 +105,8 @@ struct pc_it_dns_s {
     uv_thread_t thread;
     bool threaded;
     char buf[1500];
+    uv_mutex_t lock;  /* guards queries */
+    unsigned queries; /* well-formed queries answered */
 };
 
 typedef struct {
@@ -151,6 +153,13 @@ on_dns_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf, const struct sock
     (void)flags;
     if (n == 0 || addr == NULL) {
         return;
+    }
+    {
+        pc_it_dns_t *d = udp->data;
+
+        uv_mutex_lock(&d->lock);
+        d->queries++;
+        uv_mutex_unlock(&d->lock);
     }
     s = pc_it_xmalloc(sizeof(*s));
     memcpy(s->bytes, q, n);
@@ -218,6 +227,7 @@ pc_it_dns_start(pc_it_dns_t **out, pc_it_dns_mode_t mode)
         free(d);
         return UV_ENOMEM;
     }
+    uv_mutex_init(&d->lock);
     d->mode = mode;
     uv_udp_init(&d->loop, &d->udp);
     d->udp.data = d;
@@ -250,5 +260,17 @@ pc_it_dns_stop(pc_it_dns_t *d)
         uv_run(&d->loop, UV_RUN_DEFAULT);
     }
     uv_loop_close(&d->loop);
+    uv_mutex_destroy(&d->lock);
     free(d);
+}
+
+unsigned
+pc_it_dns_queries(pc_it_dns_t *d)
+{
+    unsigned n;
+
+    uv_mutex_lock(&d->lock);
+    n = d->queries;
+    uv_mutex_unlock(&d->lock);
+    return n;
 }

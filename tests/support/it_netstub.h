@@ -37,4 +37,7 @@ int pc_it_dns_start(pc_it_dns_t **out, pc_it_dns_mode_t mode);
 /* Stops and frees; NULL is allowed. */
 void pc_it_dns_stop(pc_it_dns_t *d);
 
+/* How many queries the NXDOMAIN stub has answered so far. */
+unsigned pc_it_dns_queries(pc_it_dns_t *d);
+
 #endif
