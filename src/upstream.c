@@ -40,6 +40,7 @@ struct pc_upstream_s {
     int last_err;
     unsigned refused; /* addresses admit turned down */
     char peer[80];
+    pc_sockaddr_any_t peer_sa;
 };
 
 static void try_next(pc_upstream_t *up);
@@ -93,6 +94,9 @@ on_connect(uv_connect_t *req, int status)
     if (status == 0) {
         if (uv_tcp_getpeername(&up->tcp, (struct sockaddr *)&ss, &len) == 0) {
             pc__sockaddr_format((const struct sockaddr *)&ss, up->peer, sizeof(up->peer));
+            if ((size_t)len <= sizeof(up->peer_sa)) {
+                memcpy(&up->peer_sa, &ss, (size_t)len);
+            }
         }
         finish(up, 0);
         return;
@@ -319,6 +323,12 @@ const char *
 pc_upstream_peer(const pc_upstream_t *up)
 {
     return up->peer;
+}
+
+const struct sockaddr *
+pc_upstream_peer_addr(const pc_upstream_t *up)
+{
+    return &up->peer_sa.sa;
 }
 
 void

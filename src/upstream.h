@@ -46,6 +46,9 @@ uv_stream_t *pc_upstream_stream(pc_upstream_t *up);
 /* The address that was connected to, as "ip:port" text (empty before that). */
 const char *pc_upstream_peer(const pc_upstream_t *up);
 
+/* The same address as a socket address (family AF_UNSPEC before the connect). */
+const struct sockaddr *pc_upstream_peer_addr(const pc_upstream_t *up);
+
 /*
  * Cancels whatever is pending and closes the handle. The connect callback
  * will not run after this. closed_cb(data) runs once everything is released
