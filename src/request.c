@@ -3,9 +3,15 @@
  *
  * Owns the limits on a head (request line 8 KiB -> 414, head 16 KiB or more
  * than 100 fields -> 431), when to parse (only once a new line has arrived),
- * the start of the transaction record for the access log, and the dispatch:
- * CONNECT is checked here (target, port, policy) and handed to the
- * connector; anything else goes to http_proxy.c.
+ * the start of the transaction record for the access log, the Host check,
+ * and the dispatch: CONNECT is checked here (target, port, policy) and handed
+ * to the connector; anything else goes to http_proxy.c.
+ *
+ * Host never routes: the target's authority wins and the Host sent on is
+ * written from it (RFC 9112 section 3.2.2), so a Host that names another
+ * place is replaced, not obeyed. A Host that is present must still be valid
+ * (one field; an authority by the target's rules, pc_target_check_host_fields),
+ * else 400, for every method, CONNECT included; a missing Host is allowed.
  */
 #include "conn.h"
 
@@ -135,6 +141,8 @@ pc__request_parse_head(pc_conn_t *c)
     begin_txn(c, &req);
     if (req.target_len + req.method_len + 12 > PC_LINE_MAX) {
         pc__conn_reply_error(c, 414, "request line too long");
+    } else if (pc_target_check_host_fields(req.headers, req.num_headers) != 0) {
+        pc__conn_reply_error(c, 400, "invalid Host header field");
     } else if (req.method_len == 7 && memcmp(req.method, "CONNECT", 7) == 0) {
         start_connect_request(c, &req, (size_t)r);
     } else {

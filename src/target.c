@@ -423,6 +423,21 @@ pc_target_parse_absolute(const char *s, size_t len, pc_target_t *out, const char
                     path_buf_cap);
 }
 
+int
+pc_target_check_host_fields(const pc_http_header_t *fields, size_t n)
+{
+    pc_target_t t;
+    int i = pc_http_find_header(fields, n, "Host", 4, 0);
+
+    if (i < 0) {
+        return 0;
+    }
+    if (pc_http_find_header(fields, n, "Host", 4, (size_t)i + 1) >= 0) {
+        return PC_E_BAD_HOST;
+    }
+    return pc_target_parse_authority(fields[i].value, fields[i].value_len, 80, &t);
+}
+
 /* Writes the decimal port at out; returns the digits written. */
 static size_t
 put_port(char *out, uint16_t port)

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http_parse.h"
+
 #define PC_HOST_MAX 253
 
 typedef struct {
@@ -58,6 +60,20 @@ int pc_target_parse_authority(const char *s, size_t len, uint16_t default_port, 
  */
 int pc_target_parse_absolute(const char *s, size_t len, pc_target_t *out, const char **path,
                              size_t *path_len, char *path_buf, size_t path_buf_cap);
+
+/*
+ * Checks the Host fields of a request (fields[0..n)). The proxy never uses
+ * Host to route: the absolute-form or CONNECT target wins and the Host sent
+ * on is written from it (RFC 9112 section 3.2.2). A Host that is present must
+ * still be well formed (RFC 9112 section 3.2: more than one Host field, or an
+ * invalid value, is a 400): at most one field, and its value an authority
+ * that pc_target_parse_authority() accepts with default port 80, so the same
+ * rules apply as to the target (port 1..65535 as 1*5DIGIT when present; no
+ * empty host, no "host:", no sign, no userinfo). A request without Host is
+ * allowed (HTTP/1.0, and CONNECT from clients that omit it).
+ * Returns 0 or PC_E_BAD_HOST.
+ */
+int pc_target_check_host_fields(const pc_http_header_t *fields, size_t n);
 
 /*
  * Formats the Host field value for t: "host" when port equals default_port,

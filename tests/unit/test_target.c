@@ -532,6 +532,58 @@ test_target_format_host_longest(void **state)
     assert_int_equal(out[259], '\0');
 }
 
+/* One field named name with value v (NUL-terminated literals). */
+static pc_http_header_t
+field(const char *name, const char *v)
+{
+    pc_http_header_t h;
+
+    h.name = name;
+    h.name_len = strlen(name);
+    h.value = v;
+    h.value_len = strlen(v);
+    return h;
+}
+
+/*
+ * Host never routes, but a Host that is present must be one valid authority:
+ * the port overflows and signs that peers read with atoi() are refused.
+ */
+static void
+test_target_host_fields(void **state)
+{
+    static const char *const good[] = {
+        "h",     "example.com:8080", "EXAMPLE.com.", "[::1]:3128", "127.0.0.1:65535",
+        "h:080", "wrong.example"};
+    static const char *const bad[] = {
+        "h:65536",   "h:99999999999", "h:-1", "h:",  "h:+80", "h:0",
+        "",          "h:80x",         "u@h",  "h h", "[::1",  "::1",
+        "1.2.3.999", "h:80:80",       "h%2e", "h/",  "a\\b",  "h:\t80"};
+    pc_http_header_t f[3];
+    size_t i;
+
+    (void)state;
+    assert_int_equal(pc_target_check_host_fields(NULL, 0), 0);
+    f[0] = field("Accept", "*/*");
+    assert_int_equal(pc_target_check_host_fields(f, 1), 0); /* no Host at all */
+    for (i = 0; i < ARRAY_LEN(good); i++) {
+        print_message("good %zu: '%s'\n", i, good[i]);
+        f[1] = field(i % 2 == 0 ? "Host" : "hOST", good[i]);
+        assert_int_equal(pc_target_check_host_fields(f, 2), 0);
+    }
+    for (i = 0; i < ARRAY_LEN(bad); i++) {
+        print_message("bad %zu: '%s'\n", i, bad[i]);
+        f[1] = field("Host", bad[i]);
+        assert_int_equal(pc_target_check_host_fields(f, 2), PC_E_BAD_HOST);
+    }
+    /* Two Host fields are refused even when both are valid and equal. */
+    f[1] = field("Host", "h");
+    f[2] = field("host", "h");
+    assert_int_equal(pc_target_check_host_fields(f, 3), PC_E_BAD_HOST);
+    f[2] = field("Hostx", "h:0");
+    assert_int_equal(pc_target_check_host_fields(f, 3), 0);
+}
+
 int
 main(void)
 {
@@ -548,6 +600,7 @@ main(void)
         cmocka_unit_test(test_target_absolute_prefixes),
         cmocka_unit_test(test_target_format_host),
         cmocka_unit_test(test_target_format_host_longest),
+        cmocka_unit_test(test_target_host_fields),
     };
 
     return cmocka_run_group_tests_name("target", tests, NULL, NULL);
