@@ -95,6 +95,14 @@ begin_txn(pc_conn_t *c, const pc_http_request_t *req)
 }
 
 /*
+ * Bytes of a head that are parsed even before a LF arrives: enough for the
+ * method, so that something that is not HTTP at all (a TLS ClientHello from
+ * a client configured for an HTTPS proxy, a port scanner's probe) gets its
+ * 400 at once instead of waiting out HeaderTimeout.
+ */
+#define EARLY_CHECK_BYTES 64
+
+/*
  * True if a LF arrived since the last look. A head can only complete (or a
  * line become parseable) when one does; skipping the parse otherwise keeps a
  * client that sends one byte at a time from costing a re-parse per byte.
@@ -117,7 +125,7 @@ pc__request_parse_head(pc_conn_t *c)
 
     req.headers = headers;
     r = PC_HTTP_INCOMPLETE;
-    if (line_arrived(c)) {
+    if (line_arrived(c) || c->cbuf.len <= EARLY_CHECK_BYTES) {
         r = pc_http_parse_request(c->cbuf.base + c->cbuf.off, c->cbuf.len, &req, PC_MAX_HEADERS);
     }
     if (r == PC_HTTP_INCOMPLETE) {

@@ -1185,6 +1185,37 @@ test_hostile_admin_not_through_proxy(void **state)
                             403, ADMIN_DETAIL);
 }
 
+/*
+ * Not HTTP at all, without a line end: a TLS ClientHello (a client set up
+ * for an "HTTPS proxy") and binary junk get 400 at once, not after
+ * HeaderTimeout (30 s by default; a slowloris-style hold otherwise).
+ */
+static void
+test_hostile_not_http_refused_at_once(void **state)
+{
+    static const unsigned char hello[] = {0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00,
+                                          0xa1, 0x03, 0x03, 0x5c, 0x2a, 0x00, 0x10, 0x20};
+    static const unsigned char junk[] = {0x00, 0xff, 0x7f, 0x01, 0x02};
+    const struct {
+        const void *bytes;
+        size_t len;
+    } cases[] = {{hello, sizeof(hello)}, {junk, sizeof(junk)}, {"GET\t", 4}, {" GET", 4}};
+    pc_it_fx_t *f = *state;
+    size_t i;
+
+    pc_it_fx_proxy(f, "hostile_not_http", "HeaderTimeout 30");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        pc_it_client_t *c = pc_it_fx_client(f);
+        uint64_t start = pc_it_now_ms(), took;
+
+        assert_int_equal(pc_it_client_send(c, cases[i].bytes, cases[i].len, PC_IT_TIMEOUT_MS), 0);
+        pc_it_fx_expect_error(f, c, 400);
+        took = pc_it_now_ms() - start;
+        print_message("case %zu: 400 after %llu ms\n", i, (unsigned long long)took);
+        assert_true(took < 3000);
+    }
+}
+
 int
 main(void)
 {
@@ -1201,6 +1232,7 @@ main(void)
         PC_IT_TEST(test_hostile_huge_heads),
         PC_IT_TEST(test_hostile_pipelined_flood),
         PC_IT_TEST(test_hostile_admin_not_through_proxy),
+        PC_IT_TEST(test_hostile_not_http_refused_at_once),
     };
 
     pc_it_sys_init();
