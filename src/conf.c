@@ -93,6 +93,7 @@ static const directive_t directives[] = {
     {"Group", set_string, false, offsetof(pc_conf_t, group), 0, 0},
     {"HeaderTimeout", set_seconds, false, offsetof(pc_conf_t, header_timeout_ms), 1, 86400},
     {"ConnectTimeout", set_seconds, false, offsetof(pc_conf_t, connect_timeout_ms), 1, 86400},
+    {"ResponseTimeout", set_seconds, false, offsetof(pc_conf_t, response_timeout_ms), 1, 86400},
     {"IdleTimeout", set_seconds, false, offsetof(pc_conf_t, idle_timeout_ms), 1, 86400},
     {"ShutdownTimeout", set_seconds, false, offsetof(pc_conf_t, shutdown_timeout_ms), 0, 3600},
     {"MaxClients", set_max_clients, false, 0, 1, 1000000},
@@ -797,6 +798,7 @@ pc_conf_new_defaults(pc_conf_t **out)
     conf->num_listen = 1;
     conf->header_timeout_ms = 30 * MS_PER_S;
     conf->connect_timeout_ms = 10 * MS_PER_S;
+    conf->response_timeout_ms = 60 * MS_PER_S;
     conf->idle_timeout_ms = 600 * MS_PER_S;
     conf->shutdown_timeout_ms = 10 * MS_PER_S;
     conf->max_clients = 1024;

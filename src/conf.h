@@ -72,6 +72,7 @@ typedef struct pc_conf_s {
 
     uint64_t header_timeout_ms;   /* HeaderTimeout, default 30 s */
     uint64_t connect_timeout_ms;  /* ConnectTimeout, default 10 s */
+    uint64_t response_timeout_ms; /* ResponseTimeout: request sent -> response head, default 60 s */
     uint64_t idle_timeout_ms;     /* IdleTimeout, default 600 s */
     uint64_t shutdown_timeout_ms; /* ShutdownTimeout (grace period), default 10 s */
     unsigned max_clients;         /* MaxClients, default 1024 */

@@ -85,9 +85,17 @@ pc__conn_set_timer(pc_conn_t *c, uint64_t ms)
 {
     if (!c->closing) {
         c->timer_ms = ms;
+        c->timer_deadline = false;
         c->progress_ms = uv_now(c->client.loop);
         uv_timer_start(&c->timer, on_timer, ms, 0);
     }
+}
+
+void
+pc__conn_set_deadline(pc_conn_t *c, uint64_t ms)
+{
+    pc__conn_set_timer(c, ms);
+    c->timer_deadline = true;
 }
 
 /* ---- closing ------------------------------------------------------------ */
@@ -236,7 +244,7 @@ conn_linger(pc_conn_t *c)
     }
     c->cbuf.off = 0;
     c->cbuf.len = 0;
-    pc__conn_set_timer(c, LINGER_MS);
+    pc__conn_set_deadline(c, LINGER_MS);
     if (!c->client_eof) {
         pc__conn_read_client(c, true);
     }
@@ -536,7 +544,7 @@ pc__conn_reply_error(pc_conn_t *c, int status, const char *detail)
     c->ubuf.off = 0;
     c->ubuf.len = 0;
     /* A client that never reads the reply must not hold the connection. */
-    pc__conn_set_timer(c, c->conf->header_timeout_ms);
+    pc__conn_set_deadline(c, c->conf->header_timeout_ms);
     if (pc__conn_write_client(c, c->resp_out, len, 0) != 0) {
         pc_conn_close(c);
     }
@@ -585,7 +593,7 @@ pc__conn_finish_txn(pc_conn_t *c)
         return;
     }
     reset_txn(c);
-    pc__conn_set_timer(c, c->conf->header_timeout_ms);
+    pc__conn_set_deadline(c, c->conf->header_timeout_ms);
     if (c->cbuf.len > 0) {
         pc__request_parse_head(c); /* a pipelined request is already here */
     } else {
@@ -595,13 +603,34 @@ pc__conn_finish_txn(pc_conn_t *c)
 
 /* ---- timers -------------------------------------------------------------- */
 
+/* The timer of a plain HTTP transaction ran out after the head was read. */
+static void
+http_timed_out(pc_conn_t *c)
+{
+    pc_metrics_t *m = pc_server_metrics(c->server);
+
+    if (c->resp_started) {
+        pc_conn_close(c); /* mid-response: the client sees the body cut short */
+    } else if (c->req == REQ_BODY && !c->up_writing) {
+        /* The origin took everything; the client stopped sending its body. */
+        PC_LOG(PC_LOGL_INFO, c->id, "%s: request body stalled", c->peer);
+        pc__conn_reply_error(c, 408, "request body not received in time");
+    } else {
+        /* ResponseTimeout, or an origin that stopped reading the body. */
+        PC_LOG(PC_LOGL_INFO, c->id, "%s:%u: no response head in time", c->target.host,
+               (unsigned)c->target.port);
+        m->upstream_errors[PC_UPERR_RESPONSE_TIMEOUT]++;
+        pc__conn_reply_error(c, 504, "origin did not answer in time");
+    }
+}
+
 static void
 on_timer(uv_timer_t *t)
 {
     pc_conn_t *c = t->data;
     uint64_t quiet = uv_now(c->client.loop) - c->progress_ms;
 
-    if (quiet < c->timer_ms) {
+    if (!c->timer_deadline && quiet < c->timer_ms) {
         /* There was progress since the timer was armed: wait out the rest. */
         uv_timer_start(&c->timer, on_timer, c->timer_ms - quiet, 0);
         return;
@@ -618,9 +647,8 @@ on_timer(uv_timer_t *t)
     } else if (c->up != NULL && !c->up_connected) {
         pc_server_metrics(c->server)->upstream_errors[PC_UPERR_CONNECT_TIMEOUT]++;
         pc__conn_reply_error(c, 504, detail_for(PC_E_TIMEOUT));
-    } else if (c->mode == MODE_HTTP && !c->resp_started) {
-        pc_server_metrics(c->server)->upstream_errors[PC_UPERR_RESPONSE_TIMEOUT]++;
-        pc__conn_reply_error(c, 504, "origin did not answer in time");
+    } else if (c->mode == MODE_HTTP) {
+        http_timed_out(c);
     } else {
         pc_conn_close(c);
     }
@@ -662,7 +690,7 @@ pc__conn_connect(pc_conn_t *c)
     int err;
 
     pc__conn_read_client(c, false);
-    pc__conn_set_timer(c, c->conf->connect_timeout_ms);
+    pc__conn_set_deadline(c, c->conf->connect_timeout_ms);
     c->open_handles++; /* the upstream object, until on_up_released */
     err = pc_upstream_connect(c->client.loop, pc__server_dns(c->server), &c->target, pc__gate_addr,
                               on_up_connect, c, &c->up);
@@ -736,7 +764,7 @@ pc_conn_accept(pc_server_t *s, uv_stream_t *listener, pc_conf_t *conf, pc_access
     c->client.data = c;
     c->timer.data = c;
     c->open_handles = 2;
-    pc__conn_set_timer(c, conf->header_timeout_ms);
+    pc__conn_set_deadline(c, conf->header_timeout_ms);
     err = conn_init(c, listener);
     if (err == PC_E_DENIED_ACL) {
         PC_LOG(PC_LOGL_INFO, c->id, "%s: client denied by ACL", c->peer);

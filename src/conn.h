@@ -7,13 +7,27 @@
  *   request side:   HEAD -> BODY -> DONE        (client -> origin, cbuf)
  *   response side:  IDLE -> HEAD -> BODY -> DONE  (origin -> client, ubuf)
  *
- *   HEAD: read and parse the request head (HeaderTimeout)
+ *   HEAD: read and parse the request head
  *     -> policy (ACL was checked at accept; blocklist; CONNECT ports)
- *     -> CONNECTING: resolve and connect (ConnectTimeout)
+ *     -> CONNECTING: resolve and connect
  *     -> plain HTTP: send the rewritten head, relay the framed bodies both
  *        ways; when both sides are DONE the transaction is logged and the
  *        connection goes back to HEAD (keep-alive, pipelining) or closes.
  *     -> CONNECT: answer 200 and relay bytes both ways (tunnel.c).
+ *
+ * One timer per connection, armed per phase. A deadline ends the phase on
+ * time whatever arrives; an idle timeout only after that long without
+ * progress (pc__conn_set_deadline, pc__conn_set_timer):
+ *
+ *   request head            HeaderTimeout    deadline, from accept
+ *   resolve + connect       ConnectTimeout   deadline (then 504)
+ *   request body            IdleTimeout      idle, from the connect
+ *   response head           ResponseTimeout  deadline, from the moment the
+ *                                            whole request was written (504);
+ *                                            an early response ends it too
+ *   response body, tunnel   IdleTimeout      idle, from the response head
+ *   keep-alive wait         HeaderTimeout    deadline, from the response end
+ *   error reply, lingering  HeaderTimeout / 2 s  deadlines
  *
  * Files: conn.c (lifecycle, I/O primitives, replies, timers, connecting),
  * request.c (the request head), http_proxy.c (plain HTTP), tunnel.c
@@ -91,6 +105,7 @@ struct pc_conn_s {
     uv_timer_t timer;     /* one timer, armed per phase (pc__conn_set_timer) */
     uint64_t timer_ms;    /* the current phase's timeout */
     uint64_t progress_ms; /* loop time of the last progress (pc__conn_touch) */
+    bool timer_deadline;  /* the phase ends at timer_ms whatever progress is made */
     pc_upstream_t *up;    /* owned; counted in open_handles until released */
     uv_write_t client_wr; /* the one write to the client in flight */
     uv_write_t up_wr;     /* the one write to the origin in flight */
@@ -165,10 +180,15 @@ bool pc_conn_is_idle(const pc_conn_t *c);
  * Starts a phase: the connection times out after ms without progress.
  * pc__conn_touch() records progress; it only stores the loop time, and the
  * timer, when it fires, waits out what is left instead of being re-armed on
- * every read and write. Phases that must end on time whatever arrives (the
- * request head, connecting) simply never touch.
+ * every read and write.
  */
 void pc__conn_set_timer(pc_conn_t *c, uint64_t ms);
+/*
+ * Starts a phase that must end within ms whatever arrives (the request
+ * head, connecting, the response head): progress is ignored until the next
+ * pc__conn_set_timer() or pc__conn_set_deadline().
+ */
+void pc__conn_set_deadline(pc_conn_t *c, uint64_t ms);
 /* Starts the clock and the access-log record of a transaction. */
 void pc__conn_txn_begin(pc_conn_t *c);
 void pc__conn_finish_txn(pc_conn_t *c);

@@ -3,8 +3,9 @@
  *
  * The request head was parsed by conn.c. Here: the target is checked and
  * rewritten, the origin is reached, the new head and the framed request body
- * go up, the response head is parsed, checked and rewritten, and the framed
- * response body comes down. Bodies are relayed as the raw bytes that were
+ * go up (IdleTimeout), the response head is parsed, checked and rewritten
+ * (ResponseTimeout, a deadline from the end of the request), and the framed
+ * response body comes down (IdleTimeout). Bodies are relayed as the raw bytes that were
  * validated (Content-Length counted, chunked scanned by pc_chunked_scan), so
  * the receiver sees exactly what was checked, never more. One write per
  * direction is in flight at a time and the side feeding it is not read
@@ -171,6 +172,10 @@ pc__http_on_up_written(pc_conn_t *c)
         c->body_ends_after_write = false;
         c->req = REQ_DONE;
         pc__conn_read_client(c, false); /* pipelined requests wait their turn */
+        if (c->resp == RESP_HEAD) {
+            /* The whole request is out: the origin has ResponseTimeout to answer. */
+            pc__conn_set_deadline(c, c->conf->response_timeout_ms);
+        }
         check_done(c);
         return;
     }
@@ -230,6 +235,8 @@ send_response_head(pc_conn_t *c, const pc_http_response_t *res, size_t head_len)
     c->ubuf.off += head_len;
     c->ubuf.len -= head_len;
     if (!interim) {
+        /* The response head ends ResponseTimeout: bodies may trickle (streams). */
+        pc__conn_set_timer(c, c->conf->idle_timeout_ms);
         c->resp = RESP_BODY;
         c->resp_left = c->resp_fr.kind == PC_BODY_LENGTH ? c->resp_fr.length : 0;
         c->resp_ends_after_write = c->resp_fr.kind == PC_BODY_NONE

@@ -15,7 +15,8 @@ typedef enum {
     PC_UPERR_DNS,              /* the name did not resolve */
     PC_UPERR_CONNECT,          /* refused, unreachable, reset while connecting */
     PC_UPERR_CONNECT_TIMEOUT,  /* ConnectTimeout ran out */
-    PC_UPERR_RESPONSE_TIMEOUT, /* no response within IdleTimeout */
+    PC_UPERR_RESPONSE_TIMEOUT, /* no response head within ResponseTimeout of the request's
+                                  end, or the origin stopped taking the body (IdleTimeout) */
     PC_UPERR_COUNT
 } pc_uperr_t;
 

@@ -109,6 +109,7 @@ assert_defaults(const pc_conf_t *conf)
     assert_null(conf->access_log);
     assert_int_equal(conf->header_timeout_ms, 30000);
     assert_int_equal(conf->connect_timeout_ms, 10000);
+    assert_int_equal(conf->response_timeout_ms, 60000);
     assert_int_equal(conf->idle_timeout_ms, 600000);
     assert_int_equal(conf->shutdown_timeout_ms, 10000);
     assert_int_equal(conf->max_clients, 1024);
@@ -434,6 +435,8 @@ test_conf_numbers_valid(void **state)
         {"HeaderTimeout 86400", offsetof(pc_conf_t, header_timeout_ms), false, 86400000},
         {"ConnectTimeout 1", offsetof(pc_conf_t, connect_timeout_ms), false, 1000},
         {"ConnectTimeout 86400", offsetof(pc_conf_t, connect_timeout_ms), false, 86400000},
+        {"ResponseTimeout 1", offsetof(pc_conf_t, response_timeout_ms), false, 1000},
+        {"ResponseTimeout 86400", offsetof(pc_conf_t, response_timeout_ms), false, 86400000},
         {"IdleTimeout 1", offsetof(pc_conf_t, idle_timeout_ms), false, 1000},
         {"IdleTimeout 86400", offsetof(pc_conf_t, idle_timeout_ms), false, 86400000},
         {"ShutdownTimeout 0", offsetof(pc_conf_t, shutdown_timeout_ms), false, 0},
@@ -515,6 +518,7 @@ test_conf_full_file(void **state)
                                "AccessLog stdout\n"
                                "HeaderTimeout 5\n"
                                "ConnectTimeout 6\n"
+                               "ResponseTimeout 11\n"
                                "IdleTimeout 7\n"
                                "ShutdownTimeout 8\n"
                                "MaxClients 9\n"
@@ -544,6 +548,7 @@ test_conf_full_file(void **state)
     assert_string_equal(conf->access_log, "stdout");
     assert_int_equal(conf->header_timeout_ms, 5000);
     assert_int_equal(conf->connect_timeout_ms, 6000);
+    assert_int_equal(conf->response_timeout_ms, 11000);
     assert_int_equal(conf->idle_timeout_ms, 7000);
     assert_int_equal(conf->shutdown_timeout_ms, 8000);
     assert_int_equal(conf->max_clients, 9);
@@ -571,6 +576,34 @@ run_error_cases(const error_case_t *cases, size_t n)
 #define SYNTAX PC_E_CONF_SYNTAX
 #define VALUE  PC_E_CONF_VALUE
 #define AT(n)  ORIGIN ":" #n ": "
+
+/* ResponseTimeout: its own default, the range ends, and errors named by file and line. */
+static void
+test_conf_response_timeout(void **state)
+{
+    static const error_case_t cases[] = {
+        {"ResponseTimeout 0", VALUE, AT(1) "ResponseTimeout: '0' is out of range (1..86400)"},
+        {"# c\n\nResponseTimeout 86401", VALUE,
+         AT(3) "ResponseTimeout: '86401' is out of range (1..86400)"},
+        {"ResponseTimeout 99999999999999999999", VALUE,
+         AT(1) "ResponseTimeout: '99999999999999999999' is out of range (1..86400)"},
+        {"IdleTimeout 5\nResponseTimeout 1m", VALUE,
+         AT(2) "ResponseTimeout: '1m' is not a whole number"},
+        {"ResponseTimeout -3", VALUE, AT(1) "ResponseTimeout: '-3' is not a whole number"},
+        {"ResponseTimeout", SYNTAX, AT(1) "ResponseTimeout: missing value"},
+    };
+    pc_conf_t *conf = parse_ok("HeaderTimeout 2\nresponsetimeout \"45\"\n");
+
+    (void)state;
+    assert_int_equal(conf->response_timeout_ms, 45000);
+    assert_int_equal(conf->idle_timeout_ms, 600000); /* the others keep their defaults */
+    assert_int_equal(conf->header_timeout_ms, 2000);
+    pc_conf_free(conf);
+    conf = parse_ok("IdleTimeout 1\nResponseTimeout 86400");
+    assert_int_equal(conf->response_timeout_ms, 86400000);
+    pc_conf_free(conf);
+    run_error_cases(cases, PC_ARRAY_SIZE(cases));
+}
 
 static void
 test_conf_listen_invalid(void **state)
@@ -712,6 +745,8 @@ test_conf_duplicate_non_repeatable(void **state)
         {"ConnectTimeout 1\nConnectTimeout 2",
          AT(2) "ConnectTimeout: given twice (first on line 1)"},
         {"IdleTimeout 1\nIdleTimeout 2", AT(2) "IdleTimeout: given twice (first on line 1)"},
+        {"ResponseTimeout 5\n\nresponsetimeout 5",
+         AT(3) "ResponseTimeout: given twice (first on line 1)"},
         {"ShutdownTimeout 1\nShutdownTimeout 2",
          AT(2) "ShutdownTimeout: given twice (first on line 1)"},
         {"\nMaxClients 1\nMaxClients 2", AT(3) "MaxClients: given twice (first on line 2)"},
@@ -864,6 +899,7 @@ main(void)
         cmocka_unit_test(test_conf_numbers_valid),
         cmocka_unit_test(test_conf_log_level_and_via),
         cmocka_unit_test(test_conf_full_file),
+        cmocka_unit_test(test_conf_response_timeout),
         cmocka_unit_test(test_conf_listen_invalid),
         cmocka_unit_test(test_conf_values_invalid),
         cmocka_unit_test(test_conf_syntax_errors),
