@@ -66,6 +66,7 @@ static int set_path(parse_t *p, const directive_t *d, const char *v, size_t len)
 static int set_string(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_seconds(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len);
+static int set_count(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_log_level(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_alog_format(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_kib(parse_t *p, const directive_t *d, const char *v, size_t len);
@@ -96,6 +97,8 @@ static const directive_t directives[] = {
     {"ResponseTimeout", set_seconds, false, offsetof(pc_conf_t, response_timeout_ms), 1, 86400},
     {"IdleTimeout", set_seconds, false, offsetof(pc_conf_t, idle_timeout_ms), 1, 86400},
     {"ShutdownTimeout", set_seconds, false, offsetof(pc_conf_t, shutdown_timeout_ms), 0, 3600},
+    {"OriginKeepAlive", set_seconds, false, offsetof(pc_conf_t, origin_keepalive_ms), 0, 3600},
+    {"OriginKeepAliveMax", set_count, false, offsetof(pc_conf_t, origin_keepalive_max), 0, 100000},
     {"MaxClients", set_max_clients, false, 0, 1, 1000000},
     {"MaxClientsPerAddress", set_max_clients, false, 1, 0, 1000000},
     {"LogLevel", set_log_level, false, 0, 0, 0},
@@ -579,6 +582,20 @@ set_kib(parse_t *p, const directive_t *d, const char *v, size_t len)
     return 0;
 }
 
+/* A count, kept as an unsigned at d->offset. */
+static int
+set_count(parse_t *p, const directive_t *d, const char *v, size_t len)
+{
+    uint64_t n = 0;
+    int rc = parse_ranged(p, d, v, len, &n);
+
+    if (rc != 0) {
+        return rc;
+    }
+    *(unsigned *)(void *)((char *)p->conf + d->offset) = (unsigned)n;
+    return 0;
+}
+
 static int
 set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len)
 {
@@ -801,6 +818,8 @@ pc_conf_new_defaults(pc_conf_t **out)
     conf->response_timeout_ms = 60 * MS_PER_S;
     conf->idle_timeout_ms = 600 * MS_PER_S;
     conf->shutdown_timeout_ms = 10 * MS_PER_S;
+    conf->origin_keepalive_ms = 10 * MS_PER_S;
+    conf->origin_keepalive_max = 256;
     conf->max_clients = 1024;
     conf->access_log_queue = 1024 * 1024;
     conf->log_level = PC_LOG_INFO;

@@ -75,10 +75,12 @@ typedef struct pc_conf_s {
     uint64_t response_timeout_ms; /* ResponseTimeout: request sent -> response head, default 60 s */
     uint64_t idle_timeout_ms;     /* IdleTimeout, default 600 s */
     uint64_t shutdown_timeout_ms; /* ShutdownTimeout (grace period), default 10 s */
-    unsigned max_clients;         /* MaxClients, default 1024 */
-    unsigned max_per_address;     /* MaxClientsPerAddress, default 0 = no limit */
-    pc_log_level_t log_level;     /* LogLevel, default info */
-    char via_name[64];            /* ViaName, default "portcullis" */
+    uint64_t origin_keepalive_ms; /* OriginKeepAlive: idle origin connections kept, 10 s; 0 off */
+    unsigned origin_keepalive_max; /* OriginKeepAliveMax: idle origin connections per worker, 256 */
+    unsigned max_clients;          /* MaxClients, default 1024 */
+    unsigned max_per_address;      /* MaxClientsPerAddress, default 0 = no limit */
+    pc_log_level_t log_level;      /* LogLevel, default info */
+    char via_name[64];             /* ViaName, default "portcullis" */
 
     char *origin; /* owned: the file name the snapshot came from, for messages */
 } pc_conf_t;

@@ -329,9 +329,10 @@ on_client_written(uv_write_t *req, int status)
         pc_conn_close(c);
         return;
     }
-    if (c->client_wlen == 0) {
+    if (c->client_wlen == 0 || c->resp_out_writing) {
         free(c->resp_out); /* that write came from resp_out (or a static text) */
         c->resp_out = NULL;
+        c->resp_out_writing = false;
     }
     pc__buf_consume(&c->ubuf, c->client_wlen);
     c->client_wlen = 0;
@@ -345,6 +346,27 @@ on_client_written(uv_write_t *req, int status)
     } else {
         pc__http_on_client_written(c);
     }
+}
+
+int
+pc__conn_write_client_head(pc_conn_t *c, size_t head_len, size_t body_len)
+{
+    uv_buf_t b[2];
+    int err;
+
+    b[0] = uv_buf_init(c->resp_out, (unsigned)head_len);
+    b[1] = uv_buf_init(c->ubuf.base + c->ubuf.off, (unsigned)body_len);
+    c->client_wr.data = c;
+    err = uv_write(&c->client_wr, (uv_stream_t *)&c->client, b, body_len > 0 ? 2 : 1,
+                   on_client_written);
+    if (err != 0) {
+        return err;
+    }
+    c->client_writing = true;
+    c->client_wlen = body_len;
+    c->resp_out_writing = true;
+    c->bytes_out += head_len + body_len;
+    return 0;
 }
 
 int
@@ -374,6 +396,9 @@ on_up_written(uv_write_t *req, int status)
         return; /* the origin side was released on purpose */
     }
     if (status != 0) {
+        if (c->mode == MODE_HTTP && pc__conn_retry_fresh(c)) {
+            return; /* a reused connection the origin had closed */
+        }
         if (c->mode == MODE_HTTP && !c->resp_started) {
             pc__conn_reply_error(c, 502, "origin connection failed");
         } else {
@@ -553,6 +578,8 @@ pc__conn_reply_error(pc_conn_t *c, int status, const char *detail)
 static void
 reset_txn(pc_conn_t *c)
 {
+    free(c->head_out);
+    c->head_out = NULL;
     c->mode = MODE_HTTP;
     c->req = REQ_HEAD;
     c->resp = RESP_IDLE;
@@ -565,6 +592,9 @@ reset_txn(pc_conn_t *c)
     c->is_head = false;
     c->resp_started = false;
     c->up_eof = false;
+    c->up_reused = false;
+    c->up_retried = false;
+    c->resp_extra = false;
     c->status = 0;
     c->bytes_in = c->cbuf.len; /* pipelined bytes already read belong to the next one */
     c->bytes_out = 0;
@@ -576,6 +606,34 @@ reset_txn(pc_conn_t *c)
     c->head_scanned = 0;
 }
 
+/*
+ * True if the origin connection may serve another request: the exchange
+ * ended cleanly on both sides with its framing clear (HTTP/1.1 keep-alive,
+ * a counted or chunked body read to its end, nothing more sent).
+ */
+static bool
+up_reusable(const pc_conn_t *c)
+{
+    return c->mode == MODE_HTTP && c->up != NULL && c->up_connected && !c->up_eof && !c->up_writing
+           && c->req == REQ_DONE && c->resp == RESP_DONE && c->resp_fr.keep_alive
+           && c->resp_fr.kind != PC_BODY_CLOSE && !c->resp_extra && c->status >= 200
+           && c->status != 101 && pc__server_pool(c->server) != NULL;
+}
+
+/* Hands the origin connection to the pool; it no longer counts as this connection's. */
+static void
+pool_up(pc_conn_t *c)
+{
+    pc_upstream_t *up = c->up;
+
+    pc__conn_read_up(c, false);
+    c->up = NULL;
+    c->up_connected = false;
+    c->up_reading = false;
+    c->open_handles--; /* the client and the timer are still open: never the last */
+    pc_upstream_pool_put(pc__server_pool(c->server), up, c->target.host, c->target.port);
+}
+
 void
 pc__conn_finish_txn(pc_conn_t *c)
 {
@@ -583,7 +641,11 @@ pc__conn_finish_txn(pc_conn_t *c)
     if (c->up_writing) {
         c->close_after = true; /* the origin write req is still in use */
     }
-    pc__conn_release_up(c);
+    if (up_reusable(c)) {
+        pool_up(c);
+    } else {
+        pc__conn_release_up(c);
+    }
     if (c->mode == MODE_TUNNEL) {
         pc_conn_close(c);
         return;
@@ -673,6 +735,9 @@ on_up_connect(pc_upstream_t *up, int status, void *data)
         return;
     }
     c->up_connected = true;
+    if (!c->up_reused) {
+        pc_server_metrics(c->server)->origin_connects++;
+    }
     snprintf(c->upstream_peer, sizeof(c->upstream_peer), "%s", pc_upstream_peer(up));
     pc_upstream_stream(up)->data = c;
     uv_tcp_nodelay((uv_tcp_t *)pc_upstream_stream(up), 1);
@@ -684,6 +749,33 @@ on_up_connect(pc_upstream_t *up, int status, void *data)
     }
 }
 
+/*
+ * An idle connection to the target from the pool, for a plain HTTP request
+ * without a body (one with a body is never resent, so it gets a fresh
+ * connection that cannot have been closed by the origin in the meantime).
+ */
+static bool
+connect_from_pool(pc_conn_t *c)
+{
+    pc_upstream_pool_t *pool = pc__server_pool(c->server);
+    pc_upstream_t *up;
+
+    if (pool == NULL || c->mode != MODE_HTTP || c->up_retried
+        || !(c->req_fr.kind == PC_BODY_NONE
+             || (c->req_fr.kind == PC_BODY_LENGTH && c->req_fr.length == 0))) {
+        return false;
+    }
+    up = pc_upstream_pool_take(pool, c->target.host, c->target.port, pc__gate_addr, c);
+    if (up == NULL) {
+        return false;
+    }
+    c->open_handles++; /* the upstream object, until on_up_released */
+    c->up = up;
+    c->up_reused = true;
+    on_up_connect(up, 0, c);
+    return true;
+}
+
 void
 pc__conn_connect(pc_conn_t *c)
 {
@@ -691,6 +783,10 @@ pc__conn_connect(pc_conn_t *c)
 
     pc__conn_read_client(c, false);
     pc__conn_set_deadline(c, c->conf->connect_timeout_ms);
+    if (connect_from_pool(c)) {
+        return;
+    }
+    c->up_reused = false;
     c->open_handles++; /* the upstream object, until on_up_released */
     err = pc_upstream_connect(c->client.loop, pc__server_dns(c->server), &c->target, pc__gate_addr,
                               on_up_connect, c, &c->up);
@@ -701,6 +797,29 @@ pc__conn_connect(pc_conn_t *c)
     }
 }
 
+
+bool
+pc__conn_retry_fresh(pc_conn_t *c)
+{
+    bool bodiless = c->req_fr.kind == PC_BODY_NONE
+                    || (c->req_fr.kind == PC_BODY_LENGTH && c->req_fr.length == 0);
+
+    if (!c->up_reused || c->up_retried || !bodiless || c->resp != RESP_HEAD || c->ubuf.len > 0
+        || c->resp_started || c->head_out == NULL || c->up_writing) {
+        return false;
+    }
+    PC_LOG(PC_LOGL_DEBUG, c->id, "%s:%u: reused origin connection closed; resending on a new one",
+           c->target.host, (unsigned)c->target.port);
+    pc_server_metrics(c->server)->origin_retries++;
+    pc__conn_release_up(c);
+    c->up_reused = false;
+    c->up_retried = true;
+    c->up_eof = false;
+    c->resp = RESP_IDLE;
+    c->req = REQ_BODY;
+    pc__conn_connect(c);
+    return true;
+}
 
 /* ---- accept --------------------------------------------------------------- */
 

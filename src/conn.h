@@ -52,6 +52,7 @@
 #include "portcullis/log.h"
 #include "target.h"
 #include "upstream.h"
+#include "upstream_pool.h"
 
 #define PC_BUF_SIZE      16384                /* per direction; also the request head limit */
 #define PC_LINE_MAX      8192                 /* request line limit: longer gets 414 */
@@ -119,13 +120,17 @@ struct pc_conn_s {
     pc_buf_t ubuf;  /* origin -> client */
     char *head_out; /* owned: rewritten request head until it is written */
     size_t head_out_len;
-    char *resp_out;     /* owned: rewritten response head / error page while written */
-    size_t client_wlen; /* bytes of the client write in flight taken from ubuf */
-    size_t up_wlen;     /* bytes of the origin write in flight taken from cbuf */
+    char *resp_out;        /* owned: rewritten response head / error page while written */
+    bool resp_out_writing; /* the client write in flight includes resp_out */
+    size_t client_wlen;    /* bytes of the client write in flight taken from ubuf */
+    size_t up_wlen;        /* bytes of the origin write in flight taken from cbuf */
     bool client_writing, up_writing;
     bool client_reading, up_reading;
     bool client_eof, up_eof;
     bool up_connected;
+    bool up_reused;            /* the origin connection came from the pool (this transaction) */
+    bool up_retried;           /* the request was resent once on a fresh connection */
+    bool resp_extra;           /* the origin sent bytes past the response: never reuse it */
     bool client_shut, up_shut; /* write side shut down (tunnel half-close) */
 
     /* The current transaction. */
@@ -196,8 +201,21 @@ void pc__conn_reply_error(pc_conn_t *c, int status, const char *detail);
 void pc__conn_read_client(pc_conn_t *c, bool on);
 void pc__conn_read_up(pc_conn_t *c, bool on);
 int pc__conn_write_client(pc_conn_t *c, const char *p, size_t n, size_t from_ubuf);
+/*
+ * Writes the response head in resp_out (head_len bytes) and the first
+ * body_len bytes of ubuf in one system call; resp_out is freed and the body
+ * bytes consumed when it completes.
+ */
+int pc__conn_write_client_head(pc_conn_t *c, size_t head_len, size_t body_len);
 int pc__conn_write_up(pc_conn_t *c, const char *p, size_t n, size_t from_cbuf);
 void pc__conn_release_up(pc_conn_t *c);
+/*
+ * Resends the request on a fresh origin connection when a reused one failed
+ * before answering (the origin had closed it as it was taken). Returns false
+ * when that is not allowed: not reused, already retried, a body was sent, or
+ * a byte of the response arrived.
+ */
+bool pc__conn_retry_fresh(pc_conn_t *c);
 void pc__conn_connect(pc_conn_t *c);
 
 static inline void
@@ -256,6 +274,8 @@ bool pc__server_is_admin(const pc_server_t *s, const struct sockaddr *sa);
 
 /* The loop's resolution cache (NULL when there is none). */
 pc_dns_cache_t *pc__server_dns(pc_server_t *s);
+/* The loop's idle origin connections (NULL when there is none, or stopping). */
+pc_upstream_pool_t *pc__server_pool(pc_server_t *s);
 
 /* A new request id, from the sequence connection ids come from. */
 uint64_t pc__server_next_id(pc_server_t *s);

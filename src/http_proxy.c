@@ -21,6 +21,16 @@
 
 static void req_pump(pc_conn_t *c);
 static void resp_pump(pc_conn_t *c);
+static int resp_body_bytes(pc_conn_t *c, size_t *n, bool *done);
+
+/* p reallocated to n bytes (p itself if that fails). */
+static char *
+shrink(char *p, size_t n)
+{
+    char *q = realloc(p, n > 0 ? n : 1);
+
+    return q != NULL ? q : p;
+}
 
 /* ---- request side ---------------------------------------------------------- */
 
@@ -81,6 +91,8 @@ pc__http_start(pc_conn_t *c, const pc_http_request_t *req, size_t head_len)
         pc__conn_reply_error(c, 431, "request head too large");
         return;
     }
+    /* Kept until the response head arrives (it may be resent): only its own size. */
+    c->head_out = shrink(c->head_out, c->head_out_len);
     pc__buf_consume(&c->cbuf, head_len);
     c->req_left = c->req_fr.kind == PC_BODY_LENGTH ? c->req_fr.length : 0;
     c->req = REQ_BODY;
@@ -163,10 +175,6 @@ req_pump(pc_conn_t *c)
 void
 pc__http_on_up_written(pc_conn_t *c)
 {
-    if (c->head_out != NULL) {
-        free(c->head_out);
-        c->head_out = NULL;
-    }
     pc__conn_touch(c);
     if (c->body_ends_after_write) {
         c->body_ends_after_write = false;
@@ -214,8 +222,8 @@ static void
 send_response_head(pc_conn_t *c, const pc_http_response_t *res, size_t head_len)
 {
     bool interim = res->status < 200;
-    bool close = false;
-    size_t len;
+    bool close = false, done = false;
+    size_t len, body = 0;
 
     if (!interim) {
         close = c->close_after || c->resp_fr.kind == PC_BODY_CLOSE || c->req != REQ_DONE
@@ -237,12 +245,27 @@ send_response_head(pc_conn_t *c, const pc_http_response_t *res, size_t head_len)
     if (!interim) {
         /* The response head ends ResponseTimeout: bodies may trickle (streams). */
         pc__conn_set_timer(c, c->conf->idle_timeout_ms);
+        free(c->head_out); /* answered: it will not be resent */
+        c->head_out = NULL;
         c->resp = RESP_BODY;
         c->resp_left = c->resp_fr.kind == PC_BODY_LENGTH ? c->resp_fr.length : 0;
+        /* The body bytes already here go out with the head, in one write. */
+        if (c->resp_fr.kind != PC_BODY_NONE && c->ubuf.len > 0
+            && resp_body_bytes(c, &body, &done) != 0) {
+            /* Nothing went to the client yet: it gets a clean 502, not a torn 200. */
+            PC_LOG(PC_LOGL_INFO, c->id, "%s: invalid chunked body from origin", c->target.host);
+            c->close_after = true;
+            pc__conn_reply_error(c, 502, "malformed response from origin");
+            return;
+        }
         c->resp_ends_after_write = c->resp_fr.kind == PC_BODY_NONE
-                                   || (c->resp_fr.kind == PC_BODY_LENGTH && c->resp_left == 0);
+                                   || (c->resp_fr.kind == PC_BODY_LENGTH && c->resp_left == 0)
+                                   || done;
+        if (body > 0) {
+            pc__conn_read_up(c, false);
+        }
     }
-    if (pc__conn_write_client(c, c->resp_out, len, 0) != 0) {
+    if (pc__conn_write_client_head(c, len, body) != 0) {
         pc_conn_close(c);
         return;
     }
@@ -370,6 +393,7 @@ pc__http_on_client_written(pc_conn_t *c)
     if (c->resp == RESP_BODY && c->resp_ends_after_write) {
         c->resp_ends_after_write = false;
         c->resp = RESP_DONE;
+        c->resp_extra = c->ubuf.len > 0; /* bytes past the body: that connection is not reused */
         c->ubuf.off = 0;
         c->ubuf.len = 0; /* anything the origin sent past the body is dropped */
         pc__conn_read_up(c, false);
@@ -382,6 +406,9 @@ pc__http_on_client_written(pc_conn_t *c)
 void
 pc__http_on_up_eof(pc_conn_t *c, int err)
 {
+    if (pc__conn_retry_fresh(c)) {
+        return; /* a reused connection the origin had closed: resent on a new one */
+    }
     if (err != UV_EOF && !c->resp_started) {
         pc__conn_reply_error(c, 502, "origin connection failed");
         return;

@@ -283,6 +283,18 @@ pc_metrics_render(const pc_metrics_t *m, uint64_t log_lines_dropped, const char 
         put(&o, "portcullis_upstream_errors_total{kind=\"%s\"} %llu\n", uperr_names[i],
             (unsigned long long)m->upstream_errors[i]);
     }
+    family(&o, "portcullis_origin_connections_total", "counter",
+           "Origin connections used for plain HTTP requests and tunnels: opened, or taken "
+           "from the idle ones (OriginKeepAlive).");
+    put(&o, "portcullis_origin_connections_total{how=\"new\"} %llu\n",
+        (unsigned long long)m->origin_connects);
+    put(&o, "portcullis_origin_connections_total{how=\"reused\"} %llu\n",
+        (unsigned long long)m->origin_reused);
+    single(&o, "portcullis_origin_connections_idle", "gauge",
+           "Idle origin connections kept for reuse now.", m->origin_idle);
+    single(&o, "portcullis_origin_retries_total", "counter",
+           "Requests resent on a new connection because the reused one had been closed.",
+           m->origin_retries);
     family(&o, "portcullis_dns_cache_lookups_total", "counter",
            "Name lookups answered from the resolution cache (hit) or resolved (miss).");
     put(&o, "portcullis_dns_cache_lookups_total{result=\"hit\"} %llu\n",

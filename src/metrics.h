@@ -48,6 +48,9 @@ typedef struct {
     uint64_t duration_ms_sum;
     uint64_t reloads_ok, reloads_failed;
     uint64_t dns_hits, dns_misses, dns_evictions, dns_entries; /* copied from the cache */
+    uint64_t origin_connects;                                  /* new connections to origins */
+    uint64_t origin_reused, origin_idle; /* copied from the pool of idle origin connections */
+    uint64_t origin_retries;             /* requests resent after a reused connection failed */
 
     /* The status page: a ring of samples, and the refused hosts. */
     pc_metrics_sample_t samples[PC_METRICS_SAMPLES];

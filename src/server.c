@@ -43,8 +43,9 @@ struct pc_server_s {
     pc_server_done_cb done_cb;
     void *done_data;
     pc_metrics_t metrics;
-    pc_dns_cache_t *dns; /* owned; NULL: no cache */
-    bool fd_exhausted;   /* out of file descriptors: said once, until accepting works again */
+    pc_dns_cache_t *dns;      /* owned; NULL: no cache */
+    pc_upstream_pool_t *pool; /* owned until closed at the stop; NULL: none */
+    bool fd_exhausted;        /* out of file descriptors: said once, until accepting works again */
     /* Connections per client address (MaxClientsPerAddress): open addressing,
      * linear probing, deletion by backward shift; cap is a power of two. */
     struct addr_count {
@@ -59,6 +60,7 @@ struct pc_server_s {
 };
 
 static void accept_one(pc_listener_t *l);
+static void maybe_done(pc_server_t *s);
 static void on_handle_closed(uv_handle_t *h);
 static void addr_release(pc_server_t *s, const pc_addr_t *a);
 
@@ -67,6 +69,15 @@ static unsigned
 client_limit(const pc_server_t *s)
 {
     return s->fd_cap < s->conf->max_clients ? s->fd_cap : s->conf->max_clients;
+}
+
+static void
+on_pool_closed(void *data)
+{
+    pc_server_t *s = data;
+
+    s->open_handles--;
+    maybe_done(s);
 }
 
 static void
@@ -82,6 +93,14 @@ maybe_done(pc_server_t *s)
         s->grace_open = false; /* drained before the grace period ended */
         uv_timer_stop(&s->grace);
         uv_close((uv_handle_t *)&s->grace, on_handle_closed);
+    }
+    if (s->pool != NULL) {
+        pc_upstream_pool_t *pool = s->pool;
+
+        s->pool = NULL; /* no connection is left to use it */
+        s->open_handles++;
+        pc_upstream_pool_close(pool, on_pool_closed, s);
+        return;
     }
     if (s->open_handles > 0) {
         return;
@@ -306,6 +325,11 @@ pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log, p
         != 0) {
         s->dns = NULL; /* resolve every time */
     }
+    if (pc_upstream_pool_create(loop, conf->origin_keepalive_max, conf->origin_keepalive_ms,
+                                &s->pool)
+        != 0) {
+        s->pool = NULL; /* every request connects */
+    }
     plan_descriptors(s);
     for (i = 0; i < conf->num_listen && err == 0; i++) {
         err = start_listener(s, &conf->listen[i], &s->listeners[i]);
@@ -517,7 +541,13 @@ void
 pc_server_refresh_metrics(pc_server_t *s)
 {
     pc_dns_cache_stats_t st;
+    pc_upstream_pool_stats_t ps;
 
+    if (s->pool != NULL) {
+        pc_upstream_pool_stats(s->pool, &ps);
+        s->metrics.origin_reused = ps.reused;
+        s->metrics.origin_idle = ps.idle;
+    }
     if (s->dns != NULL) {
         pc_dns_cache_stats(s->dns, &st);
         s->metrics.dns_hits = st.hits;
@@ -539,6 +569,12 @@ pc__server_dns(pc_server_t *s)
     return s->dns;
 }
 
+pc_upstream_pool_t *
+pc__server_pool(pc_server_t *s)
+{
+    return s->stopping ? NULL : s->pool;
+}
+
 pc_conf_t *
 pc__server_conf(const pc_server_t *s)
 {
@@ -552,4 +588,7 @@ pc_server_set_conf(pc_server_t *s, pc_conf_t *conf)
 
     s->conf = pc_conf_ref(conf);
     pc_conf_unref(old);
+    if (s->pool != NULL) {
+        pc_upstream_pool_configure(s->pool, conf->origin_keepalive_max, conf->origin_keepalive_ms);
+    }
 }

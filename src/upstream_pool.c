@@ -164,6 +164,19 @@ on_sweep(uv_timer_t *t)
     }
 }
 
+/* (Re)starts the sweep: every second, or every idle time when that is shorter. */
+static void
+start_sweeping(pc_upstream_pool_t *p)
+{
+    uint64_t every = p->idle_ms < SWEEP_MS ? p->idle_ms : SWEEP_MS;
+
+    if (every == 0) {
+        every = 1;
+    }
+    uv_timer_start(&p->timer, on_sweep, every, every);
+    p->timer_running = true;
+}
+
 int
 pc_upstream_pool_create(uv_loop_t *loop, size_t max_idle, uint64_t idle_ms,
                         pc_upstream_pool_t **out)
@@ -202,12 +215,12 @@ pc_upstream_pool_put(pc_upstream_pool_t *p, pc_upstream_t *up, const char *host,
     uv_stream_t *s = pc_upstream_stream(up);
     entry_t *e;
 
-    if (p->closing || p->max_idle == 0 || strlen(host) >= sizeof(e->host)
+    if (p->closing || p->max_idle == 0 || p->idle_ms == 0 || strlen(host) >= sizeof(e->host)
         || (e = calloc(1, sizeof(*e))) == NULL) {
         close_up(p, up);
         return;
     }
-    if (p->stats.idle >= p->max_idle) {
+    while (p->stats.idle >= p->max_idle) {
         p->stats.evicted++;
         close_up(p, remove_entry(p, p->oldest));
     }
@@ -235,10 +248,7 @@ pc_upstream_pool_put(pc_upstream_pool_t *p, pc_upstream_t *up, const char *host,
     p->stats.idle++;
     p->stats.stored++;
     if (!p->timer_running) {
-        uint64_t every = p->idle_ms < SWEEP_MS ? p->idle_ms : SWEEP_MS;
-
-        uv_timer_start(&p->timer, on_sweep, every, every);
-        p->timer_running = true;
+        start_sweeping(p);
     }
 }
 
@@ -268,6 +278,16 @@ pc_upstream_pool_take(pc_upstream_pool_t *p, const char *host, uint16_t port,
         e = next;
     }
     return NULL;
+}
+
+void
+pc_upstream_pool_configure(pc_upstream_pool_t *p, size_t max_idle, uint64_t idle_ms)
+{
+    p->max_idle = max_idle;
+    p->idle_ms = idle_ms;
+    if (p->timer_running) {
+        start_sweeping(p);
+    }
 }
 
 void

@@ -66,6 +66,12 @@ void pc_upstream_pool_put(pc_upstream_pool_t *p, pc_upstream_t *up, const char *
 pc_upstream_t *pc_upstream_pool_take(pc_upstream_pool_t *p, const char *host, uint16_t port,
                                      pc_upstream_admit_cb admit, void *data);
 
+/*
+ * Changes the bounds (a reload): connections past the new size, or idle past
+ * the new time, are closed by the next put or sweep.
+ */
+void pc_upstream_pool_configure(pc_upstream_pool_t *p, size_t max_idle, uint64_t idle_ms);
+
 void pc_upstream_pool_stats(const pc_upstream_pool_t *p, pc_upstream_pool_stats_t *out);
 
 #endif

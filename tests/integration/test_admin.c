@@ -302,7 +302,8 @@ test_admin_dns_cache(void **state)
 
     PC_IT_REQUIRE_SANDBOX();
     o = pc_it_fx_http_origin(f, ok_response);
-    p = pc_it_fx_proxy(f, name, "Admin 127.0.0.1:0");
+    /* Without reuse of origin connections, so that each request resolves. */
+    p = pc_it_fx_proxy(f, name, "Admin 127.0.0.1:0\nOriginKeepAlive 0");
     admin = admin_port(f, p);
     for (i = 0; i < 3; i++) {
         pc_it_fx_expect_200(f, pc_it_fx_get_req(f, "origin-a.test", pc_it_origin_port(o)), "ok");

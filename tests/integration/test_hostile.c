@@ -594,10 +594,12 @@ test_hostile_chunk_size_from_client(void **state)
 
 /*
  * The same sizes from the origin (plus a valid huge size whose data never
- * comes before the origin closes): the response head has gone out, so the
- * proxy must close the client connection without completing the chunked
- * body, promptly (bounded wait), even though this origin keeps its
- * connection open, and the pipelined second request must not be answered.
+ * comes before the origin closes). When the bad size arrives with the head,
+ * nothing has gone to the client yet and it gets 502; once the head has gone
+ * out, the proxy must close the client connection without completing the
+ * chunked body. Either way promptly (bounded wait), even though this origin
+ * keeps its connection open, and the pipelined second request is never
+ * answered.
  */
 static void
 test_hostile_chunk_size_from_origin(void **state)
@@ -635,11 +637,16 @@ test_hostile_chunk_size_from_origin(void **state)
         data = pc_it_client_data(c, &len);
         head_len = pc_it_http_head_end(data, len);
         assert_true(head_len > 0);
-        assert_int_equal(pc_it_http_status(data, head_len), 200);
-        assert_true(pc_it_http_field_is(data, head_len, "Transfer-Encoding", "chunked"));
-        /* No last-chunk may be invented: the body stays incomplete. */
-        assert_int_equal(pc_it_http_chunked_len(data + head_len, len - head_len, &total),
-                         PC_IT_HTTP_PARTIAL);
+        if (pc_it_http_status(data, head_len) == 502) {
+            /* The bad size came with the head: nothing was sent yet, so a clean 502. */
+            assert_true(pc_it_contains(data, len, "malformed response from origin"));
+        } else {
+            /* Sent already: the head is relayed and no last-chunk may be invented. */
+            assert_int_equal(pc_it_http_status(data, head_len), 200);
+            assert_true(pc_it_http_field_is(data, head_len, "Transfer-Encoding", "chunked"));
+            assert_int_equal(pc_it_http_chunked_len(data + head_len, len - head_len, &total),
+                             PC_IT_HTTP_PARTIAL);
+        }
         assert_false(pc_it_contains(data, len, "second"));
         assert_int_equal(pc_it_origin_request_count(o), 1);
         pc_it_fx_close_client(f, c);

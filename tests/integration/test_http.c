@@ -596,6 +596,137 @@ test_http_head_one_byte_at_a_time(void **state)
     assert_int_equal(pc_it_origin_request_count(o), 1u);
 }
 
+/* ---- reuse of origin connections (OriginKeepAlive) ------------------------ */
+
+static const char ok_a[] = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA";
+
+/* n requests, each from a new client connection, to origin o; every answer "A". */
+static void
+gets_from_new_clients(pc_it_fx_t *f, pc_it_origin_t *o, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        pc_it_fx_expect_200(f, pc_it_fx_get_req(f, "127.0.0.1", pc_it_origin_port(o)), "A");
+    }
+}
+
+/*
+ * Requests from different clients to one origin share one origin
+ * connection; requests to another origin get their own.
+ */
+static void
+test_http_origin_connection_reused(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *a = pc_it_fx_http_origin(f, ok_a);
+    pc_it_origin_t *b = pc_it_fx_http_origin(f, ok_a);
+
+    pc_it_fx_proxy(f, "http_origin_connection_reused", NULL);
+    gets_from_new_clients(f, a, 5);
+    gets_from_new_clients(f, b, 2);
+    gets_from_new_clients(f, a, 1);
+    assert_int_equal(pc_it_origin_request_count(a), 6);
+    assert_int_equal(pc_it_origin_accepts(a), 1);
+    assert_int_equal(pc_it_origin_request_count(b), 2);
+    assert_int_equal(pc_it_origin_accepts(b), 1);
+}
+
+/*
+ * Never reused: a response with Connection: close, a close-delimited one,
+ * an HTTP/1.0 one, and a connection after bytes past the response.
+ */
+static void
+test_http_origin_connection_not_reused(void **state)
+{
+    static const char *const responses[] = {
+        "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nA",
+        "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nA",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAextra",
+    };
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o[3];
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        o[i] = pc_it_fx_http_origin(f, responses[i]);
+    }
+    pc_it_fx_proxy(f, "http_origin_connection_not_reused", NULL);
+    for (i = 0; i < 3; i++) {
+        gets_from_new_clients(f, o[i], 3);
+        assert_int_equal(pc_it_origin_request_count(o[i]), 3);
+        if (pc_it_origin_accepts(o[i]) != 3) {
+            fail_msg("response %zu: %u connections for 3 requests, want 3", i,
+                     pc_it_origin_accepts(o[i]));
+        }
+    }
+}
+
+static void
+test_http_origin_keepalive_off(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_a);
+
+    pc_it_fx_proxy(f, "http_origin_keepalive_off", "OriginKeepAlive 0");
+    gets_from_new_clients(f, o, 3);
+    assert_int_equal(pc_it_origin_accepts(o), 3);
+}
+
+/*
+ * The race every keep-alive proxy has: the origin closes an idle connection
+ * just as a request is sent on it. A request without a body is resent once
+ * on a new connection, and the client never notices; a request with a body
+ * never takes an idle connection at all.
+ */
+static void
+test_http_origin_closed_idle_connection_retried(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_opts_t opts;
+    pc_it_origin_t *o;
+    pc_it_client_t *c;
+    int port;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.responses[0] = ok_a;
+    opts.drop_after = 1; /* one answer per connection; the next request finds it closed */
+    o = pc_it_fx_origin(f, &opts);
+    port = pc_it_origin_port(o);
+    pc_it_fx_proxy(f, "http_origin_closed_idle_connection_retried", NULL);
+    gets_from_new_clients(f, o, 3);
+    assert_int_equal(pc_it_origin_request_count(o), 3);
+    /* Each later request finds the idle connection closed and opens one more. */
+    assert_int_equal(pc_it_origin_accepts(o), 3);
+
+    /* A POST with a body after a GET: a new connection, not the idle one. */
+    c = pc_it_fx_client(f);
+    expect_ok(pc_it_fx_exchange(f, c,
+                                pc_it_fx_strf(f,
+                                              "POST http://127.0.0.1:%d/p HTTP/1.1\r\nHost: x\r\n"
+                                              "Content-Length: 3\r\n\r\nabc",
+                                              port),
+                                false),
+              "A", "1.1 portcullis");
+    assert_int_equal(pc_it_origin_request_count(o), 4);
+    assert_int_equal(pc_it_origin_accepts(o), 4);
+}
+
+/* An idle origin connection is closed after OriginKeepAlive seconds. */
+static void
+test_http_origin_connection_expires(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_a);
+
+    pc_it_fx_proxy(f, "http_origin_connection_expires", "OriginKeepAlive 1");
+    gets_from_new_clients(f, o, 2);
+    assert_int_equal(pc_it_origin_accepts(o), 1);
+    pc_it_sleep_ms(2500);
+    gets_from_new_clients(f, o, 1);
+    assert_int_equal(pc_it_origin_accepts(o), 2);
+}
+
 int
 main(void)
 {
@@ -616,6 +747,11 @@ main(void)
         PC_IT_TEST(test_http_204_and_304_have_no_body),
         PC_IT_TEST(test_http_keepalive_two_origins),
         PC_IT_TEST(test_http_pipelined_requests),
+        PC_IT_TEST(test_http_origin_connection_reused),
+        PC_IT_TEST(test_http_origin_connection_not_reused),
+        PC_IT_TEST(test_http_origin_keepalive_off),
+        PC_IT_TEST(test_http_origin_closed_idle_connection_retried),
+        PC_IT_TEST(test_http_origin_connection_expires),
         PC_IT_TEST(test_http_ipv6_literal_target),
         PC_IT_TEST(test_http_dual_stack_name_tries_next_address),
     };

@@ -262,7 +262,7 @@ test_reload_broken_list_keeps_old_rules(void **state)
     reload_ok(f, t.proxy);
     pc_it_pol_expect_get_ok(f, "www.blocked.test", t.port);
     pc_it_pol_expect_get_blocked(f, "origin-a.test", t.port);
-    assert_int_equal(pc_it_origin_accepts(t.origin), 7);
+    assert_int_equal(pc_it_origin_request_count(t.origin), 7);
 }
 
 /*
@@ -291,7 +291,7 @@ test_reload_lifts_block(void **state)
     rewrite_conf(f, t.proxy, "");
     reload_ok(f, t.proxy);
     pc_it_pol_expect_get_ok(f, "blocked.test", t.port);
-    assert_int_equal(pc_it_origin_accepts(t.origin), 2);
+    assert_int_equal(pc_it_origin_request_count(t.origin), 2);
 }
 
 /* -t -c conf exits 0. */

@@ -62,6 +62,7 @@ struct oconn_s {
     size_t cap;
     int handles;
     unsigned writes;
+    unsigned answered; /* requests answered on this connection */
     bool busy;
     bool closing;
     bool peer_eof;
@@ -235,6 +236,11 @@ serve_next(oconn_t *conn)
             }
             return;
         }
+        if (conn->o->opts.drop_after > 0 && conn->answered >= conn->o->opts.drop_after) {
+            conn_close(conn);
+            return;
+        }
+        conn->answered++;
         record_request(conn->o, conn->buf, total);
         memmove(conn->buf, conn->buf + total, conn->len - total);
         conn->len -= total;

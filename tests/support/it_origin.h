@@ -38,9 +38,12 @@ typedef struct {
     /* HTTP mode. The strings are copied. A length of 0 means strlen(). */
     const char *responses[PC_IT_ORIGIN_MAX_RESPONSES];
     size_t response_lens[PC_IT_ORIGIN_MAX_RESPONSES];
-    unsigned delay_ms; /* wait this long before each response */
-    bool close_after;  /* shut down and close after each response */
-    bool silent;       /* record requests, never answer */
+    unsigned delay_ms;   /* wait this long before each response */
+    bool close_after;    /* shut down and close after each response */
+    bool silent;         /* record requests, never answer */
+    unsigned drop_after; /* > 0: after that many answers on a connection, close it when the
+                            next request arrives, unanswered and unrecorded (an origin whose
+                            keep-alive timeout ran out just as the request came) */
 
     /* TUNNEL mode. */
     bool echo;             /* write back what arrives */

@@ -113,6 +113,8 @@ assert_defaults(const pc_conf_t *conf)
     assert_int_equal(conf->idle_timeout_ms, 600000);
     assert_int_equal(conf->shutdown_timeout_ms, 10000);
     assert_int_equal(conf->max_clients, 1024);
+    assert_int_equal(conf->origin_keepalive_ms, 10000);
+    assert_int_equal(conf->origin_keepalive_max, 256);
     assert_int_equal(conf->log_level, PC_LOG_INFO);
     assert_string_equal(conf->via_name, "portcullis");
     assert_int_equal(conf->refs, 1);
@@ -441,6 +443,8 @@ test_conf_numbers_valid(void **state)
         {"IdleTimeout 86400", offsetof(pc_conf_t, idle_timeout_ms), false, 86400000},
         {"ShutdownTimeout 0", offsetof(pc_conf_t, shutdown_timeout_ms), false, 0},
         {"ShutdownTimeout 3600", offsetof(pc_conf_t, shutdown_timeout_ms), false, 3600000},
+        {"OriginKeepAlive 0", offsetof(pc_conf_t, origin_keepalive_ms), false, 0},
+        {"OriginKeepAlive 3600", offsetof(pc_conf_t, origin_keepalive_ms), false, 3600000},
         {"headertimeout 045", offsetof(pc_conf_t, header_timeout_ms), false, 45000},
         {"MaxClients 1", offsetof(pc_conf_t, max_clients), true, 1},
         {"MaxClients 1000000", offsetof(pc_conf_t, max_clients), true, 1000000},
@@ -460,6 +464,19 @@ test_conf_numbers_valid(void **state)
         assert_int_equal(got, cases[i].expect);
         pc_conf_free(conf);
     }
+}
+
+static void
+test_conf_origin_keepalive_max(void **state)
+{
+    pc_conf_t *conf = parse_ok("OriginKeepAliveMax 0");
+
+    (void)state;
+    assert_int_equal(conf->origin_keepalive_max, 0);
+    pc_conf_free(conf);
+    conf = parse_ok("originkeepalivemax 100000");
+    assert_int_equal(conf->origin_keepalive_max, 100000);
+    pc_conf_free(conf);
 }
 
 static void
@@ -682,6 +699,10 @@ test_conf_values_invalid(void **state)
         {"IdleTimeout 18446744073709551617", VALUE,
          AT(1) "IdleTimeout: '18446744073709551617' is out of range (1..86400)"},
         {"ShutdownTimeout 3601", VALUE, AT(1) "ShutdownTimeout: '3601' is out of range (0..3600)"},
+        {"OriginKeepAlive 3601", VALUE, AT(1) "OriginKeepAlive: '3601' is out of range (0..3600)"},
+        {"OriginKeepAliveMax 100001", VALUE,
+         AT(1) "OriginKeepAliveMax: '100001' is out of range (0..100000)"},
+        {"OriginKeepAliveMax -1", VALUE, AT(1) "OriginKeepAliveMax: '-1' is not a whole number"},
         {"MaxClients 0", VALUE, AT(1) "MaxClients: '0' is out of range (1..1000000)"},
         {"MaxClients 1000001", VALUE, AT(1) "MaxClients: '1000001' is out of range (1..1000000)"},
         {"MaxClients many", VALUE, AT(1) "MaxClients: 'many' is not a whole number"},
@@ -897,6 +918,7 @@ main(void)
         cmocka_unit_test(test_conf_access_log_format),
         cmocka_unit_test(test_conf_access_log),
         cmocka_unit_test(test_conf_numbers_valid),
+        cmocka_unit_test(test_conf_origin_keepalive_max),
         cmocka_unit_test(test_conf_log_level_and_via),
         cmocka_unit_test(test_conf_full_file),
         cmocka_unit_test(test_conf_response_timeout),
