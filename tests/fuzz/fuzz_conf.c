@@ -90,6 +90,9 @@ check_conf(const pc_conf_t *c)
     PC_FUZZ_CHECK(c->connect_timeout_ms >= 1000 && c->connect_timeout_ms <= 86400000);
     PC_FUZZ_CHECK(c->idle_timeout_ms >= 1000 && c->idle_timeout_ms <= 86400000);
     PC_FUZZ_CHECK(c->shutdown_timeout_ms <= 3600000);
+    PC_FUZZ_CHECK(c->response_timeout_ms >= 1000 && c->response_timeout_ms <= 86400000);
+    PC_FUZZ_CHECK(c->origin_keepalive_ms <= 3600000);
+    PC_FUZZ_CHECK(c->origin_keepalive_max <= 100000);
     PC_FUZZ_CHECK(c->num_lists == 0 || c->lists != NULL);
     for (i = 0; i < c->num_lists; i++) {
         PC_FUZZ_CHECK(c->lists[i].path != NULL && c->lists[i].path[0] != '\0');
