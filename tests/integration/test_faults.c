@@ -876,6 +876,40 @@ test_faults_no_head_of_line_blocking(void **state)
     }
 }
 
+/*
+ * Lookups do not wait for each other: six requests stuck on a silent name
+ * server (each lookup holds a thread of libuv's pool until the resolver
+ * gives up) leave a name from the hosts file resolving at once. With
+ * libuv's default pool of four threads this took the resolver's timeout.
+ */
+static void
+test_faults_silent_dns_does_not_hold_other_lookups(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *ok = pc_it_fx_http_origin(f, ok_response);
+    uint64_t start, took;
+    pc_it_client_t *c;
+    int i;
+
+    PC_IT_REQUIRE_SANDBOX();
+    pc_it_fx_dns(f, PC_IT_DNS_SILENT);
+    pc_it_fx_proxy(f, "faults_silent_dns_does_not_hold_other_lookups",
+                   "ConnectTimeout 60\nShutdownTimeout 1");
+    for (i = 0; i < 6; i++) {
+        (void)client_sent(
+            f, pc_it_fx_strf(f, "GET http://slow%d.invalid/ HTTP/1.1\r\nHost: h\r\n\r\n", i));
+    }
+    pc_it_sleep_ms(100); /* the six lookups are waiting on the silent server */
+    start = pc_it_now_ms();
+    c = pc_it_fx_client(f);
+    assert_int_equal(
+        pc_it_fx_exchange(f, c, pc_it_fx_get_req(f, "origin-a.test", pc_it_origin_port(ok)), false)
+            ->status,
+        200);
+    took = pc_it_now_ms() - start;
+    assert_took("hosts-file name resolved and fetched", took, 0, 400 + slack_ms());
+}
+
 /* ---- clients that abort ------------------------------------------------- */
 
 /* A raw origin, and a proxy with an admin listener; returns the admin port. */
@@ -991,6 +1025,7 @@ main(void)
         PC_IT_TEST(test_faults_garbage_after_status_line_502),
         PC_IT_TEST(test_faults_bytes_after_response_dropped),
         PC_IT_TEST(test_faults_no_head_of_line_blocking),
+        PC_IT_TEST(test_faults_silent_dns_does_not_hold_other_lookups),
         PC_IT_TEST(test_faults_client_aborts_mid_request_body),
         PC_IT_TEST(test_faults_client_closes_mid_tunnel),
         PC_IT_TEST(test_faults_client_resets_mid_tunnel),
