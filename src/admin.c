@@ -9,10 +9,15 @@
  * every 5 s, taken here); 404 for other paths, 405 for other methods, 400 for anything
  * unparsable. The client ACL is the current configuration's AdminAllow and
  * AdminDeny (loopback only without rules).
+ *
+ * The counters live in the workers, each on its own thread. /metrics,
+ * /status.json and each sample of the status page first gather them (see
+ * pc_workers_gather); the answer goes out once every worker has added its
+ * own. The admin keeps the sum (with the status page's series) and the
+ * reload counters, which belong to the main loop.
  */
 #include "admin.h"
 
-#include "conn.h" /* pc__server_conf, pc__server_stopping */
 #include "http_parse.h"
 #include "portcullis/error.h"
 #include "portcullis/log.h"
@@ -40,11 +45,13 @@ typedef struct admin_conn_s admin_conn_t;
 struct pc_admin_s {
     uv_tcp_t tcp;
     uv_timer_t sampler;    /* closes an interval of the status page's series */
-    pc_server_t *server;   /* borrowed */
+    pc_workers_t *workers; /* borrowed */
     pc_access_log_t *alog; /* borrowed; may be NULL */
     admin_conn_t *conns;
-    int open; /* the listener and connections not yet closed */
+    int open; /* the listener, sampler, connections and gathers not yet done */
     bool stopping;
+    pc_metrics_t view; /* the last sum of the workers' counters, and the series */
+    uint64_t reloads_ok, reloads_failed;
 };
 
 struct admin_conn_s {
@@ -56,23 +63,24 @@ struct admin_conn_s {
     char in[ADMIN_HEAD_MAX];
     size_t len;
     char *out;   /* the response, owned */
-    int handles; /* 2 until both are closed */
+    int handles; /* 2 until both are closed, +1 while a gather runs for it */
     bool closing;
+    bool head_only;     /* the request waiting for a gather was a HEAD */
+    bool wants_metrics; /* ... for /metrics (else /status.json) */
 };
 
 static void
 admin_release(pc_admin_t *a)
 {
     if (--a->open == 0) {
+        pc_metrics_free(&a->view);
         free(a);
     }
 }
 
 static void
-on_conn_handle_closed(uv_handle_t *h)
+conn_release(admin_conn_t *c)
 {
-    admin_conn_t *c = h->data;
-
     if (--c->handles > 0) {
         return;
     }
@@ -87,6 +95,12 @@ on_conn_handle_closed(uv_handle_t *h)
     admin_release(c->admin);
     free(c->out);
     free(c);
+}
+
+static void
+on_conn_handle_closed(uv_handle_t *h)
+{
+    conn_release(h->data);
 }
 
 static void
@@ -154,8 +168,7 @@ serve_metrics(admin_conn_t *c, bool head_only)
     size_t n = 0;
 
     if (body != NULL) {
-        pc_server_refresh_metrics(c->admin->server);
-        n = pc_metrics_render(pc_server_metrics(c->admin->server),
+        n = pc_metrics_render(&c->admin->view,
                               c->admin->alog != NULL ? pc_access_log_dropped(c->admin->alog) : 0,
                               PC_VERSION_STRING, body, METRICS_MAX);
     }
@@ -174,8 +187,8 @@ serve_status_json(admin_conn_t *c, bool head_only)
     size_t n = 0;
 
     if (body != NULL) {
-        n = pc_metrics_status_json(pc_server_metrics(c->admin->server), PC_VERSION_STRING,
-                                   pc_log_now_ms(), SAMPLE_EVERY_S, body, METRICS_MAX);
+        n = pc_metrics_status_json(&c->admin->view, PC_VERSION_STRING, pc_log_now_ms(),
+                                   SAMPLE_EVERY_S, body, METRICS_MAX);
     }
     if (n == 0) {
         respond_text(c, 500, "Internal Server Error", "status does not fit\n", head_only);
@@ -184,6 +197,46 @@ serve_status_json(admin_conn_t *c, bool head_only)
                 "X-Content-Type-Options: nosniff\r\n");
     }
     free(body);
+}
+
+/* The admin's view becomes sum, plus what the main loop counts itself. */
+static void
+take_sum(pc_admin_t *a, const pc_metrics_t *sum)
+{
+    pc_metrics_clear_counters(&a->view);
+    pc_metrics_merge(&a->view, sum);
+    a->view.reloads_ok = a->reloads_ok;
+    a->view.reloads_failed = a->reloads_failed;
+}
+
+static void
+on_conn_gathered(const pc_metrics_t *sum, void *data)
+{
+    admin_conn_t *c = data;
+
+    if (!c->closing) {
+        take_sum(c->admin, sum);
+        if (c->wants_metrics) {
+            serve_metrics(c, c->head_only);
+        } else {
+            serve_status_json(c, c->head_only);
+        }
+    }
+    conn_release(c);
+}
+
+/* /metrics and /status.json: first the workers' counters, then the answer. */
+static void
+gather_then_serve(admin_conn_t *c, bool metrics, bool head_only)
+{
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->wants_metrics = metrics;
+    c->head_only = head_only;
+    c->handles++;
+    if (pc_workers_gather(c->admin->workers, on_conn_gathered, c) != 0) {
+        c->handles--;
+        respond_text(c, 503, "Service Unavailable", "out of memory\n", head_only);
+    }
 }
 
 static bool
@@ -207,14 +260,14 @@ route(admin_conn_t *c, const pc_http_request_t *req)
         respond(c, 405, "Method Not Allowed", "text/plain; charset=utf-8", "GET or HEAD only\n", 17,
                 false, "Allow: GET, HEAD\r\n");
     } else if (is(path, path_len, "/metrics")) {
-        serve_metrics(c, head);
+        gather_then_serve(c, true, head);
     } else if (is(path, path_len, "/status")) {
         respond(c, 200, "OK", "text/html; charset=utf-8", (const char *)pc_status_page,
                 sizeof(pc_status_page), head, STATUS_CSP);
     } else if (is(path, path_len, "/status.json")) {
-        serve_status_json(c, head);
+        gather_then_serve(c, false, head);
     } else if (is(path, path_len, "/healthz")) {
-        if (pc__server_stopping(c->admin->server)) {
+        if (pc_workers_stopping(c->admin->workers)) {
             respond_text(c, 503, "Service Unavailable", "stopping\n", head);
         } else {
             respond_text(c, 200, "OK", "ok\n", head);
@@ -277,7 +330,7 @@ admitted(admin_conn_t *c)
         return false;
     }
     pc__sockaddr_to_addr((const struct sockaddr *)&ss, &a);
-    return pc_acl_allows(pc__server_conf(c->admin->server)->admin_acl, &a);
+    return pc_acl_allows(pc_workers_conf(c->admin->workers)->admin_acl, &a);
 }
 
 static void
@@ -321,15 +374,41 @@ on_listener_closed(uv_handle_t *h)
 }
 
 static void
+on_sample_gathered(const pc_metrics_t *sum, void *data)
+{
+    pc_admin_t *a = data;
+
+    if (!a->stopping) {
+        take_sum(a, sum);
+        pc_metrics_sample(&a->view, pc_log_now_ms() / 1000);
+    }
+    admin_release(a);
+}
+
+/* A point of the status page's series: taken on the sum of the workers' counters. */
+static void
 on_sample(uv_timer_t *t)
 {
     pc_admin_t *a = t->data;
 
-    pc_metrics_sample(pc_server_metrics(a->server), pc_log_now_ms() / 1000);
+    a->open++;
+    if (pc_workers_gather(a->workers, on_sample_gathered, a) != 0) {
+        a->open--;
+    }
+}
+
+void
+pc_admin_count_reload(pc_admin_t *a, bool ok)
+{
+    if (ok) {
+        a->reloads_ok++;
+    } else {
+        a->reloads_failed++;
+    }
 }
 
 int
-pc_admin_start(uv_loop_t *loop, const pc_conf_t *conf, pc_server_t *server, pc_access_log_t *alog,
+pc_admin_start(uv_loop_t *loop, const pc_conf_t *conf, pc_workers_t *workers, pc_access_log_t *alog,
                pc_admin_t **out)
 {
     pc_admin_t *a = calloc(1, sizeof(*a));
@@ -340,8 +419,9 @@ pc_admin_start(uv_loop_t *loop, const pc_conf_t *conf, pc_server_t *server, pc_a
     if (a == NULL) {
         return UV_ENOMEM;
     }
-    a->server = server;
+    a->workers = workers;
     a->alog = alog;
+    pc_metrics_init(&a->view, pc_log_now_ms());
     a->open = 1;
     uv_tcp_init(loop, &a->tcp);
     a->tcp.data = a;
@@ -363,7 +443,7 @@ pc_admin_start(uv_loop_t *loop, const pc_conf_t *conf, pc_server_t *server, pc_a
         return err;
     }
     PC_LOG(PC_LOGL_INFO, 0, "admin listening on %s", text);
-    pc_server_set_admin_address(server, (const struct sockaddr *)&bound);
+    pc_workers_set_admin_address(workers, (const struct sockaddr *)&bound);
     uv_timer_init(loop, &a->sampler);
     a->sampler.data = a;
     a->open++;

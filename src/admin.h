@@ -9,19 +9,26 @@
 
 #include <uv.h>
 
+#include <stdbool.h>
+
 #include "access_log.h"
-#include "server.h"
+#include "conf.h"
+#include "workers.h"
 
 typedef struct pc_admin_s pc_admin_t;
 
 /*
- * Listens on conf->admin (logs "admin listening on ADDR:PORT"). server and
- * alog (may be NULL) are read per request: stop the admin when the server
- * is done, not before (during the drain /healthz answers 503). Returns 0 or
- * a UV_E* code (logged).
+ * Listens on conf->admin (logs "admin listening on ADDR:PORT") on the main
+ * loop, and tells the workers its address (before pc_workers_run). workers
+ * and alog (may be NULL) are used per request: stop the admin when the
+ * workers are done, not before (during the drain /healthz answers 503).
+ * Returns 0 or a UV_E* code (logged).
  */
-int pc_admin_start(uv_loop_t *loop, const pc_conf_t *conf, pc_server_t *server,
+int pc_admin_start(uv_loop_t *loop, const pc_conf_t *conf, pc_workers_t *workers,
                    pc_access_log_t *alog, pc_admin_t **out);
+
+/* A reload ended (ok: applied; else the running configuration was kept): counted in /metrics. */
+void pc_admin_count_reload(pc_admin_t *a, bool ok);
 
 /* Closes the listener and every admin connection; frees itself once closed. */
 void pc_admin_stop(pc_admin_t *a);

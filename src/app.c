@@ -1,11 +1,13 @@
 /*
  * app.c: one run of the proxy, the composition root.
  *
- * Loads the configuration, opens the logs, starts the server on one loop,
- * routes platform events (stop, reload, reopen logs) to it, tells the
- * service manager what state it is in, and returns the exit status once the
- * loop has closed cleanly. The same run serves the console, --daemon, and
- * the Windows service (main.c decides which).
+ * Loads the configuration, opens the logs, starts the workers (worker 0 on
+ * the main loop, the others on threads: workers.c), routes platform events
+ * (stop, reload, reopen logs) to them, tells the service manager what state
+ * it is in, and returns the exit status once every loop has closed cleanly.
+ * Signals, reloads and the admin listener stay on the main loop. The same
+ * run serves the console, --daemon, and the Windows service (main.c
+ * decides which).
  */
 #include "app.h"
 
@@ -16,7 +18,7 @@
 #include "portcullis/log.h"
 #include "portcullis/platform.h"
 #include "pidfile.h"
-#include "server.h"
+#include "workers.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,11 +33,12 @@ typedef struct {
     pc_app_args_t args;
     pc_conf_t *conf;              /* ref: the current snapshot */
     pc_access_log_t *alog;        /* owned */
-    pc_server_t *server;          /* owned until its done callback */
+    pc_workers_t *workers;        /* owned until their done callback */
     pc_admin_t *admin;            /* owned; NULL without Admin */
     pc_platform_events_t *events; /* owned until stopped */
     char *pid_file;               /* owned: the pid file written at start, removed at exit */
     int stops;
+    bool unclean; /* a worker's loop did not close cleanly */
 
     /* A reload loads on the thread pool and is applied on the loop. */
     uv_work_t reload_work;
@@ -60,13 +63,14 @@ pc_app_load_conf(const pc_app_args_t *a, pc_conf_t **out, pc_conf_error_t *err, 
     return rc;
 }
 
-/* The server has closed everything: the events go too, and the loop ends. */
+/* Every worker has closed everything: the events go too, and the loop ends. */
 static void
-on_server_done(void *data)
+on_workers_done(bool clean, void *data)
 {
     pc_app_t *app = data;
 
-    app->server = NULL;
+    app->workers = NULL;
+    app->unclean = !clean;
     if (app->admin != NULL) {
         pc_admin_stop(app->admin);
         app->admin = NULL;
@@ -95,9 +99,32 @@ same_listen(const pc_conf_t *a, const pc_conf_t *b)
     return true;
 }
 
+static void reload_finished(pc_app_t *app);
+
+/* Every worker has the new snapshot: the reload is over. */
 static void
-apply_reload(pc_app_t *app, pc_conf_t *conf, const char *path)
+on_reload_applied(void *data)
 {
+    pc_app_t *app = data;
+    const char *path = app->reload_path;
+
+    if (app->stops > 0) {
+        app->reload_running = false;
+        return;
+    }
+    PC_LOG(PC_LOGL_INFO, 0, "configuration reloaded from %s (%zu domain and %zu address rules)",
+           path ? path : "built-in defaults", pc_policy_domain_count(app->conf->policy),
+           pc_policy_addr_count(app->conf->policy));
+    reload_finished(app);
+}
+
+static void
+apply_reload(pc_app_t *app, pc_conf_t *conf)
+{
+    if (conf->workers != app->conf->workers) {
+        PC_LOG(PC_LOGL_WARN, 0, "Workers changes take effect after a restart (%u running)",
+               pc_workers_num(app->workers));
+    }
     if (!same_listen(conf, app->conf)) {
         PC_LOG(PC_LOGL_WARN, 0, "Listen changes take effect after a restart");
     }
@@ -105,13 +132,11 @@ apply_reload(pc_app_t *app, pc_conf_t *conf, const char *path)
         || (conf->access_log != NULL && strcmp(conf->access_log, app->conf->access_log) != 0)) {
         PC_LOG(PC_LOGL_WARN, 0, "AccessLog changes take effect after a restart");
     }
-    pc_server_set_conf(app->server, conf);
     pc_conf_unref(app->conf);
     app->conf = conf;
     pc_log_set_level((int)conf->log_level);
-    PC_LOG(PC_LOGL_INFO, 0, "configuration reloaded from %s (%zu domain and %zu address rules)",
-           path ? path : "built-in defaults", pc_policy_domain_count(conf->policy),
-           pc_policy_addr_count(conf->policy));
+    /* Logged as reloaded once every worker has it (on_reload_applied). */
+    pc_workers_set_conf(app->workers, conf, on_reload_applied, app);
 }
 
 /* Thread pool: reads and parses the files; touches nothing shared. */
@@ -128,32 +153,44 @@ reload_work(uv_work_t *req)
 
 static void start_reload(pc_app_t *app);
 
-/* Loop thread: swaps the new snapshot in, unless the load failed or we are stopping. */
+/* The reload is over (applied everywhere, or failed): ready again, and the next one may run. */
+static void
+reload_finished(pc_app_t *app)
+{
+    app->reload_running = false;
+    pc_platform_notify(PC_SERVICE_READY, 0);
+    if (app->reload_again) {
+        app->reload_again = false;
+        start_reload(app);
+    }
+}
+
+/*
+ * Loop thread: hands the new snapshot to the workers, unless the load
+ * failed or we are stopping. The reload runs on until they all have it.
+ */
 static void
 reload_done(uv_work_t *req, int status)
 {
     pc_app_t *app = req->data;
     pc_conf_t *conf = app->reload_conf;
 
-    app->reload_running = false;
     app->reload_conf = NULL;
-    if (status != 0 || app->server == NULL || app->stops > 0) {
+    if (status != 0 || app->workers == NULL || app->stops > 0) {
+        app->reload_running = false;
         pc_conf_unref(conf);
         return;
     }
+    if (app->admin != NULL) {
+        pc_admin_count_reload(app->admin, conf != NULL);
+    }
     if (conf == NULL) {
-        pc_server_metrics(app->server)->reloads_failed++;
         PC_LOG(PC_LOGL_ERROR, 0, "reload failed, keeping the running configuration: %s",
                app->reload_err.msg);
-    } else {
-        pc_server_metrics(app->server)->reloads_ok++;
-        apply_reload(app, conf, app->reload_path);
+        reload_finished(app);
+        return;
     }
-    pc_platform_notify(PC_SERVICE_READY, 0);
-    if (app->reload_again) {
-        app->reload_again = false;
-        start_reload(app);
-    }
+    apply_reload(app, conf);
 }
 
 /*
@@ -199,13 +236,13 @@ reopen_logs(pc_app_t *app)
 
 /*
  * STOP drains for ShutdownTimeout, GRACEFUL_STOP (QUIT) as long as any
- * transaction lasts; either way the events stay on until the server is
+ * transaction lasts; either way the events stay on until the workers are
  * done, so that a second stop request closes everything at once.
  */
 static void
 stop(pc_app_t *app, bool graceful)
 {
-    if (app->server == NULL) {
+    if (app->workers == NULL) {
         return;
     }
     app->stops++;
@@ -217,8 +254,8 @@ stop(pc_app_t *app, bool graceful)
     } else {
         PC_LOG(PC_LOGL_INFO, 0, "stopping now");
     }
-    pc_server_stop(app->server, graceful ? UINT64_MAX : app->conf->shutdown_timeout_ms,
-                   on_server_done, app);
+    pc_workers_stop(app->workers, graceful ? UINT64_MAX : app->conf->shutdown_timeout_ms,
+                    on_workers_done, app);
 }
 
 static void
@@ -313,8 +350,10 @@ drop_privileges(pc_app_t *app)
     return 0;
 }
 
-/* Signals, listeners, admin listener, pid file, privilege drop. Returns 0, or an error already
- * logged. */
+/*
+ * Signals, listeners (every worker's), admin listener, pid file, privilege
+ * drop, then the worker threads. Returns 0, or an error already logged.
+ */
 static int
 start_serving(pc_app_t *app)
 {
@@ -326,9 +365,9 @@ start_serving(pc_app_t *app)
         PC_LOG(PC_LOGL_ERROR, 0, "cannot install signal handlers: " PC_ERR_FMT, PC_ERR_ARGS(err));
         return err;
     }
-    err = pc_server_start(app->loop, app->conf, app->alog, &app->server);
+    err = pc_workers_start(app->loop, app->conf, app->alog, &app->workers);
     if (err == 0 && app->conf->has_admin) {
-        err = pc_admin_start(app->loop, app->conf, app->server, app->alog, &app->admin);
+        err = pc_admin_start(app->loop, app->conf, app->workers, app->alog, &app->admin);
     }
     if (err == 0) {
         err = write_pid_file(app);
@@ -336,8 +375,11 @@ start_serving(pc_app_t *app)
     if (err == 0) {
         err = drop_privileges(app);
     }
-    if (err != 0 && app->server != NULL) {
-        pc_server_stop(app->server, 0, on_server_done, app); /* the admin goes with it */
+    if (err == 0) {
+        err = pc_workers_run(app->workers); /* no worker thread ever runs as root */
+    }
+    if (err != 0 && app->workers != NULL) {
+        pc_workers_stop(app->workers, 0, on_workers_done, app); /* the admin goes with them */
     }
     if (err != 0 && app->events != NULL) {
         pc_platform_events_stop(app->events);
@@ -367,7 +409,7 @@ run(pc_app_t *app)
     }
     /* On failure this only runs the close callbacks of what was opened. */
     uv_run(app->loop, UV_RUN_DEFAULT);
-    return err == 0 ? 0 : 1;
+    return err == 0 && !app->unclean ? 0 : 1;
 }
 
 int

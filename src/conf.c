@@ -68,6 +68,7 @@ static int set_seconds(parse_t *p, const directive_t *d, const char *v, size_t l
 static int set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_count(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_log_level(parse_t *p, const directive_t *d, const char *v, size_t len);
+static int set_workers(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_alog_format(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_kib(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_via_name(parse_t *p, const directive_t *d, const char *v, size_t len);
@@ -102,6 +103,7 @@ static const directive_t directives[] = {
     {"MaxClients", set_max_clients, false, 0, 1, 1000000},
     {"MaxClientsPerAddress", set_max_clients, false, 1, 0, 1000000},
     {"LogLevel", set_log_level, false, 0, 0, 0},
+    {"Workers", set_workers, false, 0, 1, PC_MAX_WORKERS},
     {"ViaName", set_via_name, false, 0, 0, 0},
 };
 
@@ -611,6 +613,24 @@ set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len)
         p->conf->max_clients = (unsigned)n;
     }
     return 0;
+}
+
+/* "auto" (0: one per CPU) or a count. */
+static int
+set_workers(parse_t *p, const directive_t *d, const char *v, size_t len)
+{
+    uint64_t n = 0;
+    int rc;
+
+    if (eq_nocase(v, len, "auto")) {
+        p->conf->workers = 0;
+        return 0;
+    }
+    rc = parse_ranged(p, d, v, len, &n);
+    if (rc == 0) {
+        p->conf->workers = (unsigned)n;
+    }
+    return rc;
 }
 
 static int

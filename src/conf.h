@@ -22,7 +22,8 @@
 #include "addr.h"
 #include "policy.h"
 
-#define PC_MAX_LISTEN 16
+#define PC_MAX_LISTEN  16
+#define PC_MAX_WORKERS 64 /* Workers: the cap, also of auto */
 
 typedef struct {
     pc_addr_t addr; /* an IP literal; host names are not accepted */
@@ -79,6 +80,7 @@ typedef struct pc_conf_s {
     unsigned origin_keepalive_max; /* OriginKeepAliveMax: idle origin connections per worker, 256 */
     unsigned max_clients;          /* MaxClients, default 1024 */
     unsigned max_per_address;      /* MaxClientsPerAddress, default 0 = no limit */
+    unsigned workers;              /* Workers 1..PC_MAX_WORKERS; default 0 = auto (one per CPU) */
     pc_log_level_t log_level;      /* LogLevel, default info */
     char via_name[64];             /* ViaName, default "portcullis" */
 

@@ -3,9 +3,12 @@
  *
  * Files are read whole with stdio: configuration and list files are read at
  * start and on reload, never per request. Loading touches nothing but the
- * snapshot it builds, so a reload can run it off the loop thread. Reference counts are plain ints:
- * a snapshot is only touched on the loop thread that holds it (the worker
- * issue makes them atomic).
+ * snapshot it builds, so a reload can run it off the loop thread.
+ *
+ * A snapshot is shared by every worker thread: its reference count changes
+ * under one process-wide mutex (made once, on first use). The count only
+ * changes per connection and per reload, never per byte, so one lock is
+ * cheap enough and works with every compiler.
  */
 #include "conf_load.h"
 
@@ -122,17 +125,41 @@ pc_conf_load(const char *path, pc_conf_t **out, pc_conf_error_t *err)
     return 0;
 }
 
+/* The lock of every snapshot's refs (file scope: it outlives every snapshot). */
+static uv_once_t refs_once = UV_ONCE_INIT;
+static uv_mutex_t refs_lock;
+
+static void
+refs_lock_init(void)
+{
+    if (uv_mutex_init(&refs_lock) != 0) {
+        abort(); /* at start-up, before any snapshot is shared: nothing can go on */
+    }
+}
+
 pc_conf_t *
 pc_conf_ref(pc_conf_t *conf)
 {
+    uv_once(&refs_once, refs_lock_init);
+    uv_mutex_lock(&refs_lock);
     conf->refs++;
+    uv_mutex_unlock(&refs_lock);
     return conf;
 }
 
 void
 pc_conf_unref(pc_conf_t *conf)
 {
-    if (conf != NULL && --conf->refs == 0) {
+    int left;
+
+    if (conf == NULL) {
+        return;
+    }
+    uv_once(&refs_once, refs_lock_init);
+    uv_mutex_lock(&refs_lock);
+    left = --conf->refs;
+    uv_mutex_unlock(&refs_lock);
+    if (left == 0) {
         pc_conf_free(conf);
     }
 }

@@ -19,6 +19,7 @@
  */
 int pc_conf_load(const char *path, pc_conf_t **out, pc_conf_error_t *err);
 
+/* References: safe from any thread; the last unref frees (on whichever thread drops it). */
 pc_conf_t *pc_conf_ref(pc_conf_t *conf);
 void pc_conf_unref(pc_conf_t *conf);
 

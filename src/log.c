@@ -15,20 +15,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Read by every worker thread before each line, written on reload: an
+ * atomic where the compiler has C11 atomics (relaxed: a line logged at the
+ * old level around a reload is fine), a plain int elsewhere (MSVC without
+ * C11 atomics; the Windows build runs one worker).
+ */
+#if !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+static atomic_int log_level = PC_LOGL_INFO;
+#define LEVEL_GET()  atomic_load_explicit(&log_level, memory_order_relaxed)
+#define LEVEL_SET(l) atomic_store_explicit(&log_level, (l), memory_order_relaxed)
+#else
 static int log_level = PC_LOGL_INFO;
+#define LEVEL_GET()  log_level
+#define LEVEL_SET(l) (log_level = (l))
+#endif
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void
 pc_log_set_level(int level)
 {
-    log_level = level;
+    LEVEL_SET(level);
 }
 
 int
 pc_log_get_level(void)
 {
-    return log_level;
+    return LEVEL_GET();
 }
 
 int64_t
@@ -61,7 +76,7 @@ pc_log(int level, uint64_t connid, const char *fmt, ...)
     char msg[1024];
     va_list ap;
 
-    if (level > log_level || level < 0) {
+    if (level > LEVEL_GET() || level < 0) {
         return;
     }
     va_start(ap, fmt);

@@ -36,16 +36,15 @@ pc_metrics_free(pc_metrics_t *m)
     m->num_blocks = 0;
 }
 
-/* The list of "block:LIST:LINE" counted once more. */
+/* Adds n to the count of the list list[0..len). */
 static void
-count_block(pc_metrics_t *m, const char *decision)
+add_block(pc_metrics_t *m, const char *list, size_t len, uint64_t n)
 {
-    const char *list = decision + 6, *end = strrchr(list, ':');
-    size_t len = end != NULL && end > list ? (size_t)(end - list) : strlen(list), i;
+    size_t i;
 
     for (i = 0; i < m->num_blocks; i++) {
         if (strlen(m->blocks[i].list) == len && memcmp(m->blocks[i].list, list, len) == 0) {
-            m->blocks[i].n++;
+            m->blocks[i].n += n;
             return;
         }
     }
@@ -54,12 +53,21 @@ count_block(pc_metrics_t *m, const char *decision)
         if (m->blocks[i].list != NULL) {
             memcpy(m->blocks[i].list, list, len);
             m->blocks[i].list[len] = '\0';
-            m->blocks[i].n = 1;
+            m->blocks[i].n = n;
             m->num_blocks++;
             return;
         }
     }
-    m->blocks[PC_METRICS_MAX_LISTS].n++; /* "other" */
+    m->blocks[PC_METRICS_MAX_LISTS].n += n; /* "other" */
+}
+
+/* The list of "block:LIST:LINE" counted once more. */
+static void
+count_block(pc_metrics_t *m, const char *decision)
+{
+    const char *list = decision + 6, *end = strrchr(list, ':');
+
+    add_block(m, list, end != NULL && end > list ? (size_t)(end - list) : strlen(list), 1);
 }
 
 static void
@@ -79,9 +87,9 @@ count_refusal(pc_metrics_t *m, const char *d)
     }
 }
 
-/* One more refusal for host; when the table is full, the rarest host makes room. */
+/* n more refusals for host; when the table is full, the rarest host makes room. */
 static void
-count_host(pc_metrics_t *m, const char *host)
+add_host(pc_metrics_t *m, const char *host, uint64_t n)
 {
     size_t i, rarest = 0, len = strlen(host);
 
@@ -90,7 +98,7 @@ count_host(pc_metrics_t *m, const char *host)
     }
     for (i = 0; i < m->num_top; i++) {
         if (strcmp(m->top[i].host, host) == 0) {
-            m->top[i].n++;
+            m->top[i].n += n;
             return;
         }
         if (m->top[i].n < m->top[rarest].n) {
@@ -99,7 +107,13 @@ count_host(pc_metrics_t *m, const char *host)
     }
     i = m->num_top < PC_METRICS_TOP_HOSTS ? m->num_top++ : rarest;
     memcpy(m->top[i].host, host, len + 1);
-    m->top[i].n = 1;
+    m->top[i].n = n;
+}
+
+static void
+count_host(pc_metrics_t *m, const char *host)
+{
+    add_host(m, host, 1);
 }
 
 void
@@ -121,6 +135,93 @@ pc_metrics_txn(pc_metrics_t *m, bool tunnel, int status, uint64_t bytes_in, uint
             count_host(m, host);
         }
     }
+}
+
+static void
+add_array(uint64_t *dst, const uint64_t *src, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        dst[i] += src[i];
+    }
+}
+
+/* src is a sum already: its per-worker entries add up entry by entry. */
+static void
+merge_workers(pc_metrics_t *dst, const pc_metrics_t *src)
+{
+    unsigned w;
+
+    for (w = 0; w < src->num_workers; w++) {
+        dst->per_worker[w].active += src->per_worker[w].active;
+        dst->per_worker[w].total += src->per_worker[w].total;
+    }
+    if (dst->num_workers < src->num_workers) {
+        dst->num_workers = src->num_workers;
+    }
+}
+
+void
+pc_metrics_merge(pc_metrics_t *dst, const pc_metrics_t *src)
+{
+    size_t i;
+
+    dst->conns_active += src->conns_active;
+    dst->conns_total += src->conns_total;
+    add_array(&dst->requests[0][0], &src->requests[0][0], 2 * 6);
+    add_array(dst->refusals, src->refusals, 5);
+    for (i = 0; i < src->num_blocks; i++) {
+        add_block(dst, src->blocks[i].list, strlen(src->blocks[i].list), src->blocks[i].n);
+    }
+    dst->blocks[PC_METRICS_MAX_LISTS].n += src->blocks[PC_METRICS_MAX_LISTS].n;
+    dst->bytes_in += src->bytes_in;
+    dst->bytes_out += src->bytes_out;
+    add_array(dst->upstream_errors, src->upstream_errors, PC_UPERR_COUNT);
+    add_array(dst->duration_buckets, src->duration_buckets, PC_METRICS_BUCKETS + 1);
+    dst->duration_ms_sum += src->duration_ms_sum;
+    dst->reloads_ok += src->reloads_ok;
+    dst->reloads_failed += src->reloads_failed;
+    dst->dns_hits += src->dns_hits;
+    dst->dns_misses += src->dns_misses;
+    dst->dns_evictions += src->dns_evictions;
+    dst->dns_entries += src->dns_entries;
+    dst->origin_connects += src->origin_connects;
+    dst->origin_reused += src->origin_reused;
+    dst->origin_idle += src->origin_idle;
+    dst->origin_retries += src->origin_retries;
+    for (i = 0; i < src->num_top; i++) {
+        add_host(dst, src->top[i].host, src->top[i].n);
+    }
+    if (src->num_workers > 0) {
+        merge_workers(dst, src);
+    } else if (src->worker < PC_METRICS_WORKERS) {
+        dst->per_worker[src->worker].active += src->conns_active;
+        dst->per_worker[src->worker].total += src->conns_total;
+        if (dst->num_workers <= src->worker) {
+            dst->num_workers = src->worker + 1;
+        }
+    }
+}
+
+void
+pc_metrics_clear_counters(pc_metrics_t *m)
+{
+    pc_metrics_free(m);
+    m->conns_active = m->conns_total = 0;
+    memset(m->requests, 0, sizeof(m->requests));
+    memset(m->refusals, 0, sizeof(m->refusals));
+    memset(m->blocks, 0, sizeof(m->blocks));
+    m->bytes_in = m->bytes_out = 0;
+    memset(m->upstream_errors, 0, sizeof(m->upstream_errors));
+    memset(m->duration_buckets, 0, sizeof(m->duration_buckets));
+    m->duration_ms_sum = 0;
+    m->reloads_ok = m->reloads_failed = 0;
+    m->dns_hits = m->dns_misses = m->dns_evictions = m->dns_entries = 0;
+    m->origin_connects = m->origin_reused = m->origin_idle = m->origin_retries = 0;
+    memset(m->per_worker, 0, sizeof(m->per_worker));
+    m->num_workers = 0;
+    m->num_top = 0;
 }
 
 static uint64_t
@@ -229,6 +330,29 @@ single(out_t *o, const char *name, const char *type, const char *help, uint64_t 
     put(o, "%s %llu\n", name, (unsigned long long)value);
 }
 
+/* The connections of each worker (only from a merged sum). */
+static void
+render_workers(out_t *o, const pc_metrics_t *m)
+{
+    unsigned w;
+
+    if (m->num_workers == 0) {
+        return;
+    }
+    family(o, "portcullis_worker_connections_active", "gauge",
+           "Client connections open now, by worker thread.");
+    for (w = 0; w < m->num_workers; w++) {
+        put(o, "portcullis_worker_connections_active{worker=\"%u\"} %llu\n", w,
+            (unsigned long long)m->per_worker[w].active);
+    }
+    family(o, "portcullis_worker_connections_total", "counter",
+           "Client connections accepted, by worker thread.");
+    for (w = 0; w < m->num_workers; w++) {
+        put(o, "portcullis_worker_connections_total{worker=\"%u\"} %llu\n", w,
+            (unsigned long long)m->per_worker[w].total);
+    }
+}
+
 size_t
 pc_metrics_render(const pc_metrics_t *m, uint64_t log_lines_dropped, const char *version, char *out,
                   size_t cap)
@@ -249,6 +373,7 @@ pc_metrics_render(const pc_metrics_t *m, uint64_t log_lines_dropped, const char 
            m->conns_active);
     single(&o, "portcullis_connections_total", "counter", "Client connections accepted.",
            m->conns_total);
+    render_workers(&o, m);
     family(&o, "portcullis_requests_total", "counter",
            "Finished transactions by kind (http, tunnel) and status class (none: no response).");
     for (k = 0; k < 2; k++) {

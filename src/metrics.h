@@ -1,7 +1,8 @@
 /*
  * metrics.h: the proxy's counters and their Prometheus text exposition
- * (pure: the server and the connections feed it on the loop thread; the
- * admin listener renders it).
+ * (pure: each worker's server and connections feed their own on the
+ * worker's loop thread, with no lock; the admin listener adds them up with
+ * pc_metrics_merge and renders the sum).
  */
 #ifndef PC_METRICS_H
 #define PC_METRICS_H
@@ -24,6 +25,7 @@ typedef enum {
 #define PC_METRICS_MAX_LISTS 64  /* distinct block lists counted by name; then "other" */
 #define PC_METRICS_SAMPLES   60  /* the status page's window: 60 samples */
 #define PC_METRICS_TOP_HOSTS 256 /* refused hosts counted (the rarest makes room) */
+#define PC_METRICS_WORKERS   64  /* workers counted one by one */
 
 /* One sample of the status page's series: a gauge and the deltas of an interval. */
 typedef struct {
@@ -52,6 +54,14 @@ typedef struct {
     uint64_t origin_reused, origin_idle; /* copied from the pool of idle origin connections */
     uint64_t origin_retries;             /* requests resent after a reused connection failed */
 
+    /* Per worker: a worker's own metrics name it in `worker`; a merge files
+     * their connection counts under it (num_workers: entries in use). */
+    unsigned worker;
+    struct {
+        uint64_t active, total;
+    } per_worker[PC_METRICS_WORKERS];
+    unsigned num_workers;
+
     /* The status page: a ring of samples, and the refused hosts. */
     pc_metrics_sample_t samples[PC_METRICS_SAMPLES];
     size_t num_samples, next_sample;
@@ -74,6 +84,17 @@ void pc_metrics_free(pc_metrics_t *m);
  */
 void pc_metrics_txn(pc_metrics_t *m, bool tunnel, int status, uint64_t bytes_in, uint64_t bytes_out,
                     uint64_t duration_ms, const char *decision, const char *host);
+
+/*
+ * Adds the counters of src into dst: totals, per-list blocks, refused hosts
+ * (dst's rarest make room), and the connections per worker: a worker's own
+ * metrics (num_workers 0) under per_worker[src->worker], a sum's entry by
+ * entry. The series and the start time stay dst's own.
+ */
+void pc_metrics_merge(pc_metrics_t *dst, const pc_metrics_t *src);
+
+/* Zeroes every counter (a new sum starts); keeps the start time and the series. */
+void pc_metrics_clear_counters(pc_metrics_t *m);
 
 /* Closes an interval of the status page's series at now_s. */
 void pc_metrics_sample(pc_metrics_t *m, int64_t now_s);

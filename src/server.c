@@ -7,6 +7,12 @@
  * polling the listener until uv_accept is called) and is accepted as soon as
  * another connection ends. The descriptor limit lowers that limit when it
  * cannot hold MaxClients clients, so EMFILE is not the way clients learn it.
+ *
+ * With several workers each server gets an even share of MaxClients and of
+ * the descriptors, listens on sockets of its own (SO_REUSEPORT) or on
+ * copies of worker 0's (see pc_listen_mode_t), and hands out connection ids
+ * index+1, index+1+count, ... so that ids stay unique in the process. The
+ * per-address counts are one table for all workers, behind a lock.
  */
 #include "server.h"
 
@@ -25,6 +31,7 @@ typedef struct {
     pc_server_t *server; /* borrowed: back-pointer */
     bool pending;        /* a client waits to be accepted (MaxClients reached) */
     bool open;
+    uint16_t port; /* the port bound */
 } pc_listener_t;
 
 struct pc_server_s {
@@ -35,7 +42,8 @@ struct pc_server_s {
     size_t num_listeners;
     pc_conn_t *conns; /* head of the live list */
     size_t num_conns;
-    uint64_t next_id;
+    uint64_t next_id; /* the next connection or request id: index+1, then + count each time */
+    pc_server_opts_t opts;
     uv_timer_t grace;
     bool grace_open;
     bool stopping;
@@ -46,14 +54,7 @@ struct pc_server_s {
     pc_dns_cache_t *dns;      /* owned; NULL: no cache */
     pc_upstream_pool_t *pool; /* owned until closed at the stop; NULL: none */
     bool fd_exhausted;        /* out of file descriptors: said once, until accepting works again */
-    /* Connections per client address (MaxClientsPerAddress): open addressing,
-     * linear probing, deletion by backward shift; cap is a power of two. */
-    struct addr_count {
-        pc_addr_t addr;
-        unsigned n; /* 0: empty slot */
-    } * addrs;
-    size_t addr_cap, addr_used;
-    unsigned fd_cap; /* clients the descriptor limit allows at once (UINT_MAX: no limit) */
+    unsigned fd_cap; /* this worker's clients the descriptor limit allows (UINT_MAX: no limit) */
     bool has_admin;  /* the admin listener's address, which the proxy never connects to */
     pc_addr_t admin_addr;
     uint16_t admin_port;
@@ -64,11 +65,29 @@ static void maybe_done(pc_server_t *s);
 static void on_handle_closed(uv_handle_t *h);
 static void addr_release(pc_server_t *s, const pc_addr_t *a);
 
-/* MaxClients, or fewer if the descriptor limit cannot hold that many. */
+/* This worker's share of MaxClients (rounded up). */
+static unsigned
+max_clients_share(const pc_server_t *s)
+{
+    return (unsigned)(((uint64_t)s->conf->max_clients + s->opts.count - 1) / s->opts.count);
+}
+
+/* MaxClients' share, or fewer if the descriptor limit cannot hold that many. */
 static unsigned
 client_limit(const pc_server_t *s)
 {
-    return s->fd_cap < s->conf->max_clients ? s->fd_cap : s->conf->max_clients;
+    unsigned share = max_clients_share(s);
+
+    return s->fd_cap < share ? s->fd_cap : share;
+}
+
+static uint64_t
+new_id(pc_server_t *s)
+{
+    uint64_t id = s->next_id;
+
+    s->next_id += s->opts.count;
+    return id;
 }
 
 static void
@@ -109,7 +128,6 @@ maybe_done(pc_server_t *s)
     s->conf = NULL;
     pc_metrics_free(&s->metrics);
     pc_dns_cache_free(s->dns);
-    free(s->addrs);
     free(s);
     if (cb != NULL) {
         cb(data);
@@ -188,7 +206,7 @@ accept_one(pc_listener_t *l)
     pc_server_t *s = l->server;
     int err;
 
-    err = pc_conn_accept(s, (uv_stream_t *)&l->tcp, pc_conf_ref(s->conf), s->alog, ++s->next_id);
+    err = pc_conn_accept(s, (uv_stream_t *)&l->tcp, pc_conf_ref(s->conf), s->alog, new_id(s));
     if (err == UV_EMFILE || err == UV_ENFILE) {
         out_of_fds(s, err);
     } else if (err != 0 && err != PC_E_DENIED_ACL && err != PC_E_DENIED_LIMIT) {
@@ -196,6 +214,23 @@ accept_one(pc_listener_t *l)
     } else if (err == 0 && s->fd_exhausted) {
         s->fd_exhausted = false;
         PC_LOG(PC_LOGL_WARN, 0, "file descriptors available again: accepting clients");
+    }
+}
+
+static void
+log_full(const pc_server_t *s)
+{
+    const char *what = client_limit(s) < max_clients_share(s)
+                           ? "the descriptor limit's client count"
+                           : "MaxClients";
+
+    if (s->opts.count == 1) {
+        PC_LOG(PC_LOGL_WARN, 0, "%s (%u) reached; new clients wait", what, client_limit(s));
+    } else {
+        PC_LOG(PC_LOGL_WARN, 0,
+               "worker %u: its share of %s (%u of %u workers) reached; "
+               "new clients wait",
+               s->opts.index, what, client_limit(s), s->opts.count);
     }
 }
 
@@ -218,10 +253,7 @@ on_connection(uv_stream_t *server, int status)
     }
     if (s->num_conns >= client_limit(s)) {
         if (!l->pending) {
-            PC_LOG(PC_LOGL_WARN, 0, "%s (%u) reached; new clients wait",
-                   client_limit(s) < s->conf->max_clients ? "the descriptor limit's client count"
-                                                          : "MaxClients",
-                   client_limit(s));
+            log_full(s);
         }
         l->pending = true;
         return;
@@ -238,8 +270,55 @@ on_handle_closed(uv_handle_t *h)
     maybe_done(s);
 }
 
+/*
+ * Binds l for li: alone, or as worker 0 sharing by dup(), with libuv;
+ * with SO_REUSEPORT every worker's own socket (the others on worker 0's
+ * port); or, sharing by dup(), a copy of worker 0's socket.
+ */
 static int
-start_listener(pc_server_t *s, const pc_listen_t *li, pc_listener_t *l)
+bind_listener(pc_server_t *s, const pc_listen_t *li, size_t k, pc_listener_t *l)
+{
+    const pc_server_opts_t *o = &s->opts;
+    struct sockaddr_storage ss;
+    uv_os_sock_t sock;
+    int err;
+
+    pc__sockaddr_from_addr(&li->addr, li->port, &ss);
+    if (o->count == 1 || (o->mode == PC_LISTEN_SHARED && o->index == 0)) {
+        return uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss,
+                           li->addr.family == 6 ? UV_TCP_IPV6ONLY : 0);
+    }
+    if (o->mode == PC_LISTEN_SHARED) {
+        err = pc_platform_dup_socket(&o->first->listeners[k].tcp, &sock);
+    } else {
+        if (o->index > 0) {
+            pc__sockaddr_from_addr(&li->addr, o->first->listeners[k].port, &ss);
+        }
+        err = pc_platform_reuseport_socket((const struct sockaddr *)&ss, &sock);
+    }
+    if (err == 0) {
+        err = uv_tcp_open(&l->tcp, sock);
+        if (err != 0) {
+            pc_platform_close_socket(sock);
+        }
+    }
+    return err;
+}
+
+static void
+log_listening(const pc_server_t *s, const char *text, int err)
+{
+    if (err != 0) {
+        PC_LOG(PC_LOGL_ERROR, 0, "cannot listen on %s: " PC_ERR_FMT, text, PC_ERR_ARGS(err));
+    } else if (s->opts.index == 0) {
+        PC_LOG(PC_LOGL_INFO, 0, "listening on %s", text);
+    } else {
+        PC_LOG(PC_LOGL_DEBUG, 0, "worker %u listening on %s", s->opts.index, text);
+    }
+}
+
+static int
+start_listener(pc_server_t *s, const pc_listen_t *li, size_t k, pc_listener_t *l)
 {
     struct sockaddr_storage ss, bound;
     int len = (int)sizeof(bound), err;
@@ -250,23 +329,22 @@ start_listener(pc_server_t *s, const pc_listen_t *li, pc_listener_t *l)
     l->tcp.data = l;
     l->open = true;
     s->open_handles++;
-    pc__sockaddr_from_addr(&li->addr, li->port, &ss);
-    err = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss,
-                      li->addr.family == 6 ? UV_TCP_IPV6ONLY : 0);
+    err = bind_listener(s, li, k, l);
     if (err == 0) {
         err = uv_listen((uv_stream_t *)&l->tcp, 511, on_connection);
     }
     if (err == 0) {
         err = uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &len);
     }
+    if (err == 0) {
+        l->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
+                                              : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    }
+    pc__sockaddr_from_addr(&li->addr, li->port, &ss);
     pc__sockaddr_format(err == 0 ? (const struct sockaddr *)&bound : (const struct sockaddr *)&ss,
                         text, sizeof(text));
-    if (err != 0) {
-        PC_LOG(PC_LOGL_ERROR, 0, "cannot listen on %s: " PC_ERR_FMT, text, PC_ERR_ARGS(err));
-        return err;
-    }
-    PC_LOG(PC_LOGL_INFO, 0, "listening on %s", text);
-    return 0;
+    log_listening(s, text, err);
+    return err;
 }
 
 static void
@@ -292,23 +370,27 @@ close_listeners(pc_server_t *s)
 static void
 plan_descriptors(pc_server_t *s)
 {
-    unsigned long limit = pc_platform_fd_limit(), reserve = 32;
+    unsigned long limit = pc_platform_fd_limit(), total;
+    /* Each more worker: its loop (epoll, async) and its listening sockets. */
+    unsigned long reserve = 32 + (s->opts.count - 1) * (4 + (unsigned long)s->conf->num_listen);
 
     s->fd_cap = UINT_MAX;
     if (limit == 0) {
         return;
     }
-    s->fd_cap = limit > reserve + 2 ? (unsigned)((limit - reserve) / 2) : 1;
-    if (s->fd_cap < s->conf->max_clients) {
+    total = limit > reserve + 2 ? (limit - reserve) / 2 : 1;
+    s->fd_cap = total / s->opts.count > 0 ? (unsigned)(total / s->opts.count) : 1;
+    if (s->opts.index == 0 && total < s->conf->max_clients) {
         PC_LOG(PC_LOGL_WARN, 0,
-               "the descriptor limit (%lu, ulimit -n or LimitNOFILE=) holds %u clients at once, "
+               "the descriptor limit (%lu, ulimit -n or LimitNOFILE=) holds %lu clients at once, "
                "fewer than MaxClients %u: the others wait",
-               limit, s->fd_cap, s->conf->max_clients);
+               limit, total, s->conf->max_clients);
     }
 }
 
 int
-pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log, pc_server_t **out)
+pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log,
+                const pc_server_opts_t *opts, pc_server_t **out)
 {
     pc_server_t *s = calloc(1, sizeof(*s));
     size_t i;
@@ -320,7 +402,10 @@ pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log, p
     s->loop = loop;
     s->conf = pc_conf_ref(conf);
     s->alog = access_log;
+    s->opts = *opts;
+    s->next_id = opts->index + 1;
     pc_metrics_init(&s->metrics, pc_log_now_ms());
+    s->metrics.worker = opts->index;
     if (pc_dns_cache_create(PC_DNS_CACHE_SIZE, PC_DNS_CACHE_TTL_MS, PC_DNS_NEGATIVE_TTL_MS, &s->dns)
         != 0) {
         s->dns = NULL; /* resolve every time */
@@ -332,7 +417,7 @@ pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log, p
     }
     plan_descriptors(s);
     for (i = 0; i < conf->num_listen && err == 0; i++) {
-        err = start_listener(s, &conf->listen[i], &s->listeners[i]);
+        err = start_listener(s, &conf->listen[i], i, &s->listeners[i]);
         s->num_listeners++;
     }
     if (err != 0) {
@@ -435,100 +520,28 @@ pc__server_is_admin(const pc_server_t *s, const struct sockaddr *sa)
            && memcmp(a.bytes, s->admin_addr.bytes, a.family == 4 ? 4 : 16) == 0;
 }
 
-/* ---- connections per client address ------------------------------------- */
-
-static size_t
-addr_hash(const pc_addr_t *a, size_t cap)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    size_t i, n = a->family == 4 ? 4 : 16;
-
-    for (i = 0; i < n; i++) {
-        h = (h ^ a->bytes[i]) * 1099511628211ull;
-    }
-    return (size_t)h & (cap - 1);
-}
-
-static bool
-addr_equal(const pc_addr_t *a, const pc_addr_t *b)
-{
-    return a->family == b->family && memcmp(a->bytes, b->bytes, a->family == 4 ? 4 : 16) == 0;
-}
-
-/* The slot of a, or the empty slot where it would go. */
-static size_t
-addr_slot(const pc_server_t *s, const pc_addr_t *a)
-{
-    size_t i = addr_hash(a, s->addr_cap);
-
-    while (s->addrs[i].n != 0 && !addr_equal(&s->addrs[i].addr, a)) {
-        i = (i + 1) & (s->addr_cap - 1);
-    }
-    return i;
-}
-
-/* Doubles the table (kept at most half full). false if memory ran out. */
-static bool
-addr_grow(pc_server_t *s)
-{
-    struct addr_count *old = s->addrs;
-    size_t old_cap = s->addr_cap, i;
-
-    s->addr_cap = old_cap != 0 ? old_cap * 2 : 64;
-    s->addrs = calloc(s->addr_cap, sizeof(*s->addrs));
-    if (s->addrs == NULL) {
-        s->addrs = old;
-        s->addr_cap = old_cap;
-        return false;
-    }
-    for (i = 0; i < old_cap; i++) {
-        if (old[i].n != 0) {
-            s->addrs[addr_slot(s, &old[i].addr)] = old[i];
-        }
-    }
-    free(old);
-    return true;
-}
+/* ---- connections per client address: one table for all workers ---------- */
 
 unsigned
 pc__server_addr_acquire(pc_server_t *s, const pc_addr_t *a)
 {
-    size_t i;
+    pc_server_shared_t *sh = s->opts.shared;
+    unsigned n;
 
-    if ((s->addr_used + 1) * 2 > s->addr_cap && !addr_grow(s)) {
-        return 0;
-    }
-    i = addr_slot(s, a);
-    if (s->addrs[i].n == 0) {
-        s->addrs[i].addr = *a;
-        s->addr_used++;
-    }
-    return ++s->addrs[i].n;
+    uv_mutex_lock(&sh->lock);
+    n = pc_addr_limit_acquire(&sh->addrs, a);
+    uv_mutex_unlock(&sh->lock);
+    return n;
 }
 
 static void
 addr_release(pc_server_t *s, const pc_addr_t *a)
 {
-    size_t i, j, k;
+    pc_server_shared_t *sh = s->opts.shared;
 
-    if (s->addrs == NULL) {
-        return;
-    }
-    i = addr_slot(s, a);
-    if (s->addrs[i].n == 0 || --s->addrs[i].n > 0) {
-        return;
-    }
-    /* Emptied: shift back the entries of the probe run that follows. */
-    s->addr_used--;
-    for (j = (i + 1) & (s->addr_cap - 1); s->addrs[j].n != 0; j = (j + 1) & (s->addr_cap - 1)) {
-        k = addr_hash(&s->addrs[j].addr, s->addr_cap);
-        /* Move j to i if its home k is not cyclically within (i, j]. */
-        if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
-            s->addrs[i] = s->addrs[j];
-            s->addrs[j].n = 0;
-            i = j;
-        }
-    }
+    uv_mutex_lock(&sh->lock);
+    pc_addr_limit_release(&sh->addrs, a);
+    uv_mutex_unlock(&sh->lock);
 }
 
 pc_metrics_t *
@@ -560,7 +573,7 @@ pc_server_refresh_metrics(pc_server_t *s)
 uint64_t
 pc__server_next_id(pc_server_t *s)
 {
-    return ++s->next_id;
+    return new_id(s);
 }
 
 pc_dns_cache_t *

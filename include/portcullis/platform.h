@@ -134,6 +134,40 @@ void pc_platform_syslog_close(pc_platform_syslog_t *s);
  */
 unsigned long pc_platform_fd_limit(void);
 
+/* ---- workers: CPUs and listening sockets --------------------------------- */
+
+/*
+ * The CPUs this process may run on (Workers auto): Linux counts its
+ * affinity mask (taskset, cgroup cpusets), elsewhere libuv's CPU list.
+ * At least 1.
+ */
+unsigned pc_platform_cpu_count(void);
+
+/* How several workers, one loop each, share a Listen address. */
+typedef enum {
+    PC_LISTEN_REUSEPORT, /* each worker binds its own socket, SO_REUSEPORT (Linux) */
+    PC_LISTEN_SHARED,    /* worker 0 binds; the others listen on dup()s of its socket */
+    PC_LISTEN_SINGLE     /* one worker only (Windows: IOCP ties a socket to one loop) */
+} pc_listen_mode_t;
+
+pc_listen_mode_t pc_platform_listen_mode(void);
+
+/*
+ * PC_LISTEN_REUSEPORT: a TCP socket with SO_REUSEADDR and SO_REUSEPORT
+ * (IPV6_V6ONLY for an IPv6 address), close-on-exec, bound to sa, not yet
+ * listening (uv_tcp_open then uv_listen). 0 or a UV_E* code (nothing open).
+ */
+int pc_platform_reuseport_socket(const struct sockaddr *sa, uv_os_sock_t *out);
+
+/*
+ * PC_LISTEN_SHARED: a second descriptor (close-on-exec) for the socket of
+ * the listening tcp, for another loop to uv_tcp_open. 0 or a UV_E* code.
+ */
+int pc_platform_dup_socket(const uv_tcp_t *tcp, uv_os_sock_t *out);
+
+/* Closes a socket from the two above that no handle took over. */
+void pc_platform_close_socket(uv_os_sock_t sock);
+
 /*
  * The configuration file read when no -c is given. POSIX: the sysconfdir
  * path compiled in (/etc/portcullis/portcullis.conf for a /usr install).

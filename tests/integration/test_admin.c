@@ -285,9 +285,10 @@ test_admin_health_and_refusals(void **state)
 }
 
 /*
- * The resolution cache: a name from the sandbox's hosts file is resolved
- * once for three requests, and a name the DNS stub says does not exist is
- * asked once for two (the second answer comes from the cache: no query).
+ * The resolution cache (one per worker; here one worker): a name from the
+ * sandbox's hosts file is resolved once for three requests, and a name the
+ * DNS stub says does not exist is asked once for two (the second answer
+ * comes from the cache: no query).
  */
 static void
 test_admin_dns_cache(void **state)
@@ -302,8 +303,10 @@ test_admin_dns_cache(void **state)
 
     PC_IT_REQUIRE_SANDBOX();
     o = pc_it_fx_http_origin(f, ok_response);
-    /* Without reuse of origin connections, so that each request resolves. */
-    p = pc_it_fx_proxy(f, name, "Admin 127.0.0.1:0\nOriginKeepAlive 0");
+    /* Without reuse of origin connections, so that each request resolves; one
+     * worker: each worker has a cache of its own, and these requests come on
+     * new connections, which any worker may accept. */
+    p = pc_it_fx_proxy(f, name, "Admin 127.0.0.1:0\nOriginKeepAlive 0\nWorkers 1");
     admin = admin_port(f, p);
     for (i = 0; i < 3; i++) {
         pc_it_fx_expect_200(f, pc_it_fx_get_req(f, "origin-a.test", pc_it_origin_port(o)), "ok");

@@ -622,7 +622,8 @@ test_http_origin_connection_reused(void **state)
     pc_it_origin_t *a = pc_it_fx_http_origin(f, ok_a);
     pc_it_origin_t *b = pc_it_fx_http_origin(f, ok_a);
 
-    pc_it_fx_proxy(f, "http_origin_connection_reused", NULL);
+    /* One worker: each worker keeps idle connections of its own. */
+    pc_it_fx_proxy(f, "http_origin_connection_reused", "Workers 1");
     gets_from_new_clients(f, a, 5);
     gets_from_new_clients(f, b, 2);
     gets_from_new_clients(f, a, 1);
@@ -693,7 +694,7 @@ test_http_origin_closed_idle_connection_retried(void **state)
     opts.drop_after = 1; /* one answer per connection; the next request finds it closed */
     o = pc_it_fx_origin(f, &opts);
     port = pc_it_origin_port(o);
-    pc_it_fx_proxy(f, "http_origin_closed_idle_connection_retried", NULL);
+    pc_it_fx_proxy(f, "http_origin_closed_idle_connection_retried", "Workers 1");
     gets_from_new_clients(f, o, 3);
     assert_int_equal(pc_it_origin_request_count(o), 3);
     /* Each later request finds the idle connection closed and opens one more. */
@@ -719,7 +720,7 @@ test_http_origin_connection_expires(void **state)
     pc_it_fx_t *f = *state;
     pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_a);
 
-    pc_it_fx_proxy(f, "http_origin_connection_expires", "OriginKeepAlive 1");
+    pc_it_fx_proxy(f, "http_origin_connection_expires", "OriginKeepAlive 1\nWorkers 1");
     gets_from_new_clients(f, o, 2);
     assert_int_equal(pc_it_origin_accepts(o), 1);
     pc_it_sleep_ms(2500);

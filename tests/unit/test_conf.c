@@ -466,6 +466,27 @@ test_conf_numbers_valid(void **state)
     }
 }
 
+/* Workers: auto (0, the default) or 1..64. */
+static void
+test_conf_workers(void **state)
+{
+    static const struct {
+        const char *text;
+        unsigned expect;
+    } cases[] = {
+        {"", 0}, {"Workers auto", 0}, {"workers AUTO", 0}, {"Workers 1", 1}, {"Workers 64", 64},
+    };
+    size_t i;
+    pc_conf_t *conf;
+
+    (void)state;
+    for (i = 0; i < PC_ARRAY_SIZE(cases); i++) {
+        conf = parse_ok(cases[i].text);
+        assert_int_equal(conf->workers, cases[i].expect);
+        pc_conf_free(conf);
+    }
+}
+
 static void
 test_conf_origin_keepalive_max(void **state)
 {
@@ -706,6 +727,9 @@ test_conf_values_invalid(void **state)
         {"MaxClients 0", VALUE, AT(1) "MaxClients: '0' is out of range (1..1000000)"},
         {"MaxClients 1000001", VALUE, AT(1) "MaxClients: '1000001' is out of range (1..1000000)"},
         {"MaxClients many", VALUE, AT(1) "MaxClients: 'many' is not a whole number"},
+        {"Workers 0", VALUE, AT(1) "Workers: '0' is out of range (1..64)"},
+        {"Workers 65", VALUE, AT(1) "Workers: '65' is out of range (1..64)"},
+        {"Workers many", VALUE, AT(1) "Workers: 'many' is not a whole number"},
         {"LogLevel verbose", VALUE,
          AT(1) "LogLevel: 'verbose' is not one of error, warn, info, debug"},
         {"LogLevel warning", VALUE,
@@ -919,6 +943,7 @@ main(void)
         cmocka_unit_test(test_conf_access_log),
         cmocka_unit_test(test_conf_numbers_valid),
         cmocka_unit_test(test_conf_origin_keepalive_max),
+        cmocka_unit_test(test_conf_workers),
         cmocka_unit_test(test_conf_log_level_and_via),
         cmocka_unit_test(test_conf_full_file),
         cmocka_unit_test(test_conf_response_timeout),

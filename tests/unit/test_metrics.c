@@ -143,6 +143,90 @@ test_metrics_status_json(void **state)
     pc_metrics_free(&m);
 }
 
+/* Two workers' counters added up: totals, lists, hosts, per-worker connections. */
+static void
+test_metrics_merge(void **state)
+{
+    static pc_metrics_t w0, w1, sum;
+    size_t n;
+
+    (void)state;
+    pc_metrics_init(&w0, 1000);
+    pc_metrics_init(&w1, 2000);
+    pc_metrics_init(&sum, 500);
+    w1.worker = 1;
+    w0.conns_active = 1;
+    w0.conns_total = 5;
+    w1.conns_total = 3;
+    pc_metrics_txn(&w0, false, 200, 100, 1000, 7, NULL, NULL);
+    pc_metrics_txn(&w0, false, 403, 1, 2, 1, "block:/l/a.txt:3", "ads.example");
+    pc_metrics_txn(&w1, false, 403, 1, 2, 1, "block:/l/a.txt:9", "ads.example");
+    pc_metrics_txn(&w1, false, 403, 1, 2, 1, "block:/l/b.txt:1", "b.example");
+    pc_metrics_txn(&w1, true, 200, 10, 20, 20000, NULL, NULL);
+    w1.upstream_errors[PC_UPERR_DNS] = 2;
+    w0.dns_hits = 4;
+    w1.dns_hits = 6;
+    w0.origin_reused = 7;
+    w1.origin_reused = 5;
+    w1.origin_retries = 1;
+    pc_metrics_merge(&sum, &w0);
+    pc_metrics_merge(&sum, &w1);
+    assert_int_equal(sum.start_time_ms, 500); /* the sum's own */
+    assert_int_equal(sum.num_workers, 2);
+    n = pc_metrics_render(&sum, 0, "1", out, sizeof(out));
+    assert_true(n > 0);
+    out[n] = '\0';
+    expect_line(out, "portcullis_connections_active 1");
+    expect_line(out, "portcullis_connections_total 8");
+    expect_line(out, "portcullis_worker_connections_total{worker=\"0\"} 5");
+    expect_line(out, "portcullis_worker_connections_total{worker=\"1\"} 3");
+    expect_line(out, "portcullis_worker_connections_active{worker=\"0\"} 1");
+    expect_line(out, "portcullis_requests_total{kind=\"http\",class=\"4xx\"} 3");
+    expect_line(out, "portcullis_requests_total{kind=\"tunnel\",class=\"2xx\"} 1");
+    expect_line(out, "portcullis_blocks_total{list=\"/l/a.txt\"} 2");
+    expect_line(out, "portcullis_blocks_total{list=\"/l/b.txt\"} 1");
+    expect_line(out, "portcullis_received_bytes_total 113");
+    expect_line(out, "portcullis_upstream_errors_total{kind=\"dns\"} 2");
+    expect_line(out, "portcullis_dns_cache_lookups_total{result=\"hit\"} 10");
+    expect_line(out, "portcullis_origin_connections_total{how=\"reused\"} 12");
+    expect_line(out, "portcullis_origin_retries_total 1");
+    expect_line(out, "portcullis_request_duration_seconds_count 5");
+    expect_line(out, "portcullis_request_duration_seconds_sum 20.010");
+    n = pc_metrics_status_json(&sum, "1", 500, 5, out, sizeof(out));
+    out[n] = '\0';
+    assert_non_null(strstr(out, "{\"host\":\"ads.example\",\"count\":2}"));
+    /* A worker's own exposition has no per-worker family. */
+    n = pc_metrics_render(&w1, 0, "1", out, sizeof(out));
+    out[n] = '\0';
+    assert_null(strstr(out, "portcullis_worker_connections"));
+    /* Cleared: every counter back to 0, the series kept. */
+    pc_metrics_sample(&sum, 600);
+    pc_metrics_clear_counters(&sum);
+    assert_int_equal(sum.num_samples, 1);
+    assert_int_equal(sum.num_blocks, 0);
+    assert_int_equal(sum.num_workers, 0);
+    assert_int_equal(sum.num_top, 0);
+    n = pc_metrics_render(&sum, 0, "1", out, sizeof(out));
+    out[n] = '\0';
+    expect_line(out, "portcullis_connections_total 0");
+    expect_line(out, "portcullis_received_bytes_total 0");
+    pc_metrics_merge(&sum, &w1);
+    n = pc_metrics_render(&sum, 0, "1", out, sizeof(out));
+    out[n] = '\0';
+    expect_line(out, "portcullis_connections_total 3");
+    expect_line(out, "portcullis_blocks_total{list=\"/l/a.txt\"} 1");
+    /* A sum merged into another keeps its per-worker entries apart. */
+    pc_metrics_free(&w0);
+    pc_metrics_init(&w0, 0);
+    pc_metrics_merge(&w0, &sum);
+    assert_int_equal(w0.num_workers, 2);
+    assert_int_equal(w0.per_worker[1].total, 3);
+    assert_int_equal(w0.per_worker[0].total, 0);
+    pc_metrics_free(&w0);
+    pc_metrics_free(&w1);
+    pc_metrics_free(&sum);
+}
+
 int
 main(void)
 {
@@ -150,6 +234,7 @@ main(void)
         cmocka_unit_test(test_metrics_counts),
         cmocka_unit_test(test_metrics_list_labels),
         cmocka_unit_test(test_metrics_status_json),
+        cmocka_unit_test(test_metrics_merge),
     };
 
     return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
