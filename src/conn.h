@@ -91,6 +91,26 @@ pc__buf_compact(pc_buf_t *b)
     }
 }
 
+/*
+ * Before a write of all of b: compacts when the live bytes sit past the
+ * middle, so that reading can go on into the room after them while the
+ * write is in flight (a few bytes moved, at most half a buffer).
+ */
+static inline void
+pc__buf_make_room(pc_buf_t *b)
+{
+    if (b->off > b->cap / 2) {
+        pc__buf_compact(b);
+    }
+}
+
+/* Bytes a read may add after the live bytes without moving them. */
+static inline size_t
+pc__buf_room(const pc_buf_t *b)
+{
+    return b->cap - b->off - b->len;
+}
+
 typedef enum { REQ_HEAD, REQ_BODY, REQ_DONE } pc_req_phase_t;
 typedef enum { RESP_IDLE, RESP_HEAD, RESP_BODY, RESP_DONE } pc_resp_phase_t;
 typedef enum { MODE_HTTP, MODE_TUNNEL } pc_conn_mode_t;
