@@ -54,10 +54,11 @@
 #include "upstream.h"
 #include "upstream_pool.h"
 
-#define PC_BUF_SIZE      16384                /* per direction; also the request head limit */
+#define PC_BUF_SIZE      65536                /* relay buffer, per direction */
+#define PC_HEAD_MAX      16384                /* a request head this large gets 431 */
 #define PC_LINE_MAX      8192                 /* request line limit: longer gets 414 */
 #define PC_MAX_HEADERS   100                  /* more fields get 431 */
-#define PC_HEAD_OUT_SIZE (PC_BUF_SIZE + 1024) /* rewritten head: input + reserve */
+#define PC_HEAD_OUT_SIZE (PC_HEAD_MAX + 1024) /* rewritten head: input + reserve */
 
 typedef struct pc_server_s pc_server_t;
 typedef struct pc_conn_s pc_conn_t;

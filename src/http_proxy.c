@@ -284,7 +284,7 @@ parse_response(pc_conn_t *c)
     if (r == PC_HTTP_INCOMPLETE) {
         if (c->up_eof) {
             pc__conn_reply_error(c, 502, "origin closed the connection without a response");
-        } else if (c->ubuf.off + c->ubuf.len >= c->ubuf.cap) {
+        } else if (c->ubuf.len >= PC_HEAD_MAX) {
             pc__conn_reply_error(c, 502, "response head from origin too large");
         } else {
             pc__conn_read_up(c, true);
