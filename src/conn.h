@@ -54,10 +54,11 @@
 #include "upstream.h"
 #include "upstream_pool.h"
 
-#define PC_BUF_SIZE      16384                /* per direction; also the request head limit */
+#define PC_BUF_SIZE      65536                /* relay buffer, per direction */
+#define PC_HEAD_MAX      16384                /* a request head this large gets 431 */
 #define PC_LINE_MAX      8192                 /* request line limit: longer gets 414 */
 #define PC_MAX_HEADERS   100                  /* more fields get 431 */
-#define PC_HEAD_OUT_SIZE (PC_BUF_SIZE + 1024) /* rewritten head: input + reserve */
+#define PC_HEAD_OUT_SIZE (PC_HEAD_MAX + 1024) /* rewritten head: input + reserve */
 
 typedef struct pc_server_s pc_server_t;
 typedef struct pc_conn_s pc_conn_t;
@@ -89,6 +90,26 @@ pc__buf_compact(pc_buf_t *b)
         memmove(b->base, b->base + b->off, b->len);
         b->off = 0;
     }
+}
+
+/*
+ * Before a write of all of b: compacts when the live bytes sit past the
+ * middle, so that reading can go on into the room after them while the
+ * write is in flight (a few bytes moved, at most half a buffer).
+ */
+static inline void
+pc__buf_make_room(pc_buf_t *b)
+{
+    if (b->off > b->cap / 2) {
+        pc__buf_compact(b);
+    }
+}
+
+/* Bytes a read may add after the live bytes without moving them. */
+static inline size_t
+pc__buf_room(const pc_buf_t *b)
+{
+    return b->cap - b->off - b->len;
 }
 
 typedef enum { REQ_HEAD, REQ_BODY, REQ_DONE } pc_req_phase_t;

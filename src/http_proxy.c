@@ -284,7 +284,7 @@ parse_response(pc_conn_t *c)
     if (r == PC_HTTP_INCOMPLETE) {
         if (c->up_eof) {
             pc__conn_reply_error(c, 502, "origin closed the connection without a response");
-        } else if (c->ubuf.off + c->ubuf.len >= c->ubuf.cap) {
+        } else if (c->ubuf.len >= PC_HEAD_MAX) {
             pc__conn_reply_error(c, 502, "response head from origin too large");
         } else {
             pc__conn_read_up(c, true);
@@ -354,11 +354,13 @@ resp_body(pc_conn_t *c)
         pc_conn_close(c);
         return;
     }
-    pc__conn_read_up(c, false);
     c->resp_ends_after_write = done;
     if (pc__conn_write_client(c, c->ubuf.base + c->ubuf.off, n, n) != 0) {
         pc_conn_close(c);
+        return;
     }
+    /* More of the body may gather after these bytes while they are written. */
+    pc__conn_read_up(c, !done && pc__buf_room(&c->ubuf) > 0);
 }
 
 static void

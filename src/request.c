@@ -1,7 +1,7 @@
 /*
  * request.c: reading the request head of each transaction.
  *
- * Owns the limits on a head (request line 8 KiB -> 414, head 16 KiB or more
+ * Owns the limits on a head (request line 8 KiB -> 414, head 16 KiB (PC_HEAD_MAX) or more
  * than 100 fields -> 431), when to parse (only once a new line has arrived),
  * the start of the transaction record for the access log, the Host check,
  * and the dispatch: CONNECT is checked here (target, port, policy) and handed
@@ -131,9 +131,10 @@ pc__request_parse_head(pc_conn_t *c)
     if (r == PC_HTTP_INCOMPLETE) {
         if (head_line_too_long(&c->cbuf)) {
             pc__conn_reply_error(c, 414, "request line too long");
-        } else if (c->cbuf.off + c->cbuf.len >= c->cbuf.cap) {
+        } else if (c->cbuf.len >= PC_HEAD_MAX) {
             pc__conn_reply_error(c, 431, "request head too large");
         } else {
+            pc__buf_make_room(&c->cbuf); /* pipelined: the head may sit far along */
             pc__conn_read_client(c, true);
         }
         return;

@@ -2,9 +2,11 @@
  * tunnel.c: the byte relay behind a CONNECT.
  *
  * After the origin connects the client gets "200 Connection Established" and
- * bytes flow both ways unchanged. Each direction reads only while it is not
- * writing (backpressure: a slow reader stalls its writer through TCP flow
- * control, never through our memory). An EOF from one side becomes a
+ * bytes flow both ways unchanged. Each direction keeps reading into the room
+ * its buffer has after the bytes being written, and writes what gathered
+ * once the write in flight completes; a full buffer stops the reading
+ * (backpressure: a slow reader stalls its writer through TCP flow control,
+ * never through our memory). An EOF from one side becomes a
  * shutdown of the other side's write half once the pending bytes are out
  * (half-close); the tunnel ends when both directions are finished, on an
  * error, or on the idle timeout.
@@ -42,52 +44,56 @@ on_shutdown(uv_shutdown_t *req, int status)
     maybe_done(c);
 }
 
-/* Client -> origin: write what is buffered, else read, else pass the EOF on. */
+/*
+ * Client -> origin: write what is buffered (unless a write is in flight),
+ * pass the EOF on once everything is written, and read while the buffer has
+ * room after the bytes in flight.
+ */
 static void
 pump_up(pc_conn_t *c)
 {
-    if (c->up_writing || c->closing || c->up_sd.data != NULL) {
+    if (c->closing || c->up_sd.data != NULL) {
         return;
     }
-    if (c->cbuf.len > 0) {
-        pc__conn_read_client(c, false);
+    if (!c->up_writing && c->cbuf.len > 0) {
+        pc__buf_make_room(&c->cbuf);
         if (pc__conn_write_up(c, c->cbuf.base + c->cbuf.off, c->cbuf.len, c->cbuf.len) != 0) {
+            pc_conn_close(c);
+            return;
+        }
+    }
+    if (!c->up_writing && c->cbuf.len == 0 && c->client_eof) {
+        c->up_sd.data = c;
+        if (uv_shutdown(&c->up_sd, pc_upstream_stream(c->up), on_shutdown) != 0) {
             pc_conn_close(c);
         }
         return;
     }
-    if (!c->client_eof) {
-        pc__conn_read_client(c, true);
-        return;
-    }
-    c->up_sd.data = c;
-    if (uv_shutdown(&c->up_sd, pc_upstream_stream(c->up), on_shutdown) != 0) {
-        pc_conn_close(c);
-    }
+    pc__conn_read_client(c, pc__buf_room(&c->cbuf) > 0);
 }
 
 /* Origin -> client, the same. */
 static void
 pump_down(pc_conn_t *c)
 {
-    if (c->client_writing || c->closing || c->client_sd.data != NULL) {
+    if (c->closing || c->client_sd.data != NULL) {
         return;
     }
-    if (c->ubuf.len > 0) {
-        pc__conn_read_up(c, false);
+    if (!c->client_writing && c->ubuf.len > 0) {
+        pc__buf_make_room(&c->ubuf);
         if (pc__conn_write_client(c, c->ubuf.base + c->ubuf.off, c->ubuf.len, c->ubuf.len) != 0) {
+            pc_conn_close(c);
+            return;
+        }
+    }
+    if (!c->client_writing && c->ubuf.len == 0 && c->up_eof) {
+        c->client_sd.data = c;
+        if (uv_shutdown(&c->client_sd, (uv_stream_t *)&c->client, on_shutdown) != 0) {
             pc_conn_close(c);
         }
         return;
     }
-    if (!c->up_eof) {
-        pc__conn_read_up(c, true);
-        return;
-    }
-    c->client_sd.data = c;
-    if (uv_shutdown(&c->client_sd, (uv_stream_t *)&c->client, on_shutdown) != 0) {
-        pc_conn_close(c);
-    }
+    pc__conn_read_up(c, pc__buf_room(&c->ubuf) > 0);
 }
 
 void
