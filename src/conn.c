@@ -737,10 +737,10 @@ on_up_connect(pc_upstream_t *up, int status, void *data)
     c->up_connected = true;
     if (!c->up_reused) {
         pc_server_metrics(c->server)->origin_connects++;
+        uv_tcp_nodelay((uv_tcp_t *)pc_upstream_stream(up), 1); /* a reused one has it */
     }
     snprintf(c->upstream_peer, sizeof(c->upstream_peer), "%s", pc_upstream_peer(up));
     pc_upstream_stream(up)->data = c;
-    uv_tcp_nodelay((uv_tcp_t *)pc_upstream_stream(up), 1);
     pc__conn_set_timer(c, c->conf->idle_timeout_ms);
     if (c->mode == MODE_TUNNEL) {
         pc__tunnel_on_connected(c);
