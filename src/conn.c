@@ -431,6 +431,14 @@ pc__conn_write_up(pc_conn_t *c, const char *p, size_t n, size_t from_cbuf)
     return 0;
 }
 
+/* The request has no body: nothing more is needed from the client. */
+static bool
+bodiless(const pc_conn_t *c)
+{
+    return c->req_fr.kind == PC_BODY_NONE
+           || (c->req_fr.kind == PC_BODY_LENGTH && c->req_fr.length == 0);
+}
+
 static void
 on_client_eof(pc_conn_t *c)
 {
@@ -441,7 +449,7 @@ on_client_eof(pc_conn_t *c)
         pc_conn_close(c);
     } else if (c->mode == MODE_TUNNEL) {
         pc__tunnel_on_eof(c, true);
-    } else if ((c->req == REQ_HEAD && !c->txn_active) || c->req == REQ_BODY) {
+    } else if ((c->req == REQ_HEAD && !c->txn_active) || (c->req == REQ_BODY && !bodiless(c))) {
         /* Between requests or mid-head there is nothing to answer; mid-body
          * the request can never be completed. */
         pc_conn_close(c);
@@ -781,7 +789,9 @@ pc__conn_connect(pc_conn_t *c)
 {
     int err;
 
-    pc__conn_read_client(c, false);
+    if (c->mode == MODE_TUNNEL) {
+        pc__conn_read_client(c, false); /* bytes after the CONNECT head wait for the origin */
+    }
     pc__conn_set_deadline(c, c->conf->connect_timeout_ms);
     if (connect_from_pool(c)) {
         return;

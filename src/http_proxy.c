@@ -179,7 +179,6 @@ pc__http_on_up_written(pc_conn_t *c)
     if (c->body_ends_after_write) {
         c->body_ends_after_write = false;
         c->req = REQ_DONE;
-        pc__conn_read_client(c, false); /* pipelined requests wait their turn */
         if (c->resp == RESP_HEAD) {
             /* The whole request is out: the origin has ResponseTimeout to answer. */
             pc__conn_set_deadline(c, c->conf->response_timeout_ms);
