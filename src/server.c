@@ -45,6 +45,7 @@ struct pc_server_s {
     pc_metrics_t metrics;
     pc_dns_cache_t *dns;      /* owned; NULL: no cache */
     pc_upstream_pool_t *pool; /* owned until closed at the stop; NULL: none */
+    pc_buf_pool_t *bufs;      /* owned: the connections' relay blocks; freed after the last one */
     bool fd_exhausted;        /* out of file descriptors: said once, until accepting works again */
     /* Connections per client address (MaxClientsPerAddress): open addressing,
      * linear probing, deletion by backward shift; cap is a power of two. */
@@ -109,6 +110,7 @@ maybe_done(pc_server_t *s)
     s->conf = NULL;
     pc_metrics_free(&s->metrics);
     pc_dns_cache_free(s->dns);
+    pc_buf_pool_free(s->bufs);
     free(s->addrs);
     free(s);
     if (cb != NULL) {
@@ -314,7 +316,8 @@ pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log, p
     size_t i;
     int err = 0;
 
-    if (s == NULL) {
+    if (s == NULL || pc_buf_pool_create(PC_BUF_SIZE, PC_BUF_POOL_MIN_FREE, &s->bufs) != 0) {
+        free(s);
         return UV_ENOMEM;
     }
     s->loop = loop;
@@ -567,6 +570,12 @@ pc_dns_cache_t *
 pc__server_dns(pc_server_t *s)
 {
     return s->dns;
+}
+
+pc_buf_pool_t *
+pc__server_bufs(pc_server_t *s)
+{
+    return s->bufs;
 }
 
 pc_upstream_pool_t *
