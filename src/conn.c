@@ -98,16 +98,46 @@ pc__conn_set_deadline(pc_conn_t *c, uint64_t ms)
     c->timer_deadline = true;
 }
 
+/* ---- relay blocks --------------------------------------------------------- */
+
+/* Gives b's block (if any) back to the loop's pool; b is then empty. */
+static void
+buf_drop(pc_conn_t *c, pc_buf_t *b)
+{
+    if (b->base != NULL) {
+        pc_buf_pool_put(pc__server_bufs(c->server), b->base);
+        b->base = NULL;
+    }
+    b->off = 0;
+    b->len = 0;
+}
+
+void
+pc__conn_settle_bufs(pc_conn_t *c)
+{
+    /* A write in flight uses up_wlen bytes of cbuf and client_wlen of ubuf;
+     * those stay counted in len until it completes, so an empty buffer is
+     * never one a write still reads from. The flags are checked as well. */
+    if (c->cbuf.len == 0 && !(c->up_writing && c->up_wlen > 0)) {
+        buf_drop(c, &c->cbuf);
+    }
+    if (c->ubuf.len == 0 && !(c->client_writing && c->client_wlen > 0)) {
+        buf_drop(c, &c->ubuf);
+    }
+}
+
 /* ---- closing ------------------------------------------------------------ */
 
 static void
 conn_free(pc_conn_t *c)
 {
+    /* Every handle is closed, so no write uses the blocks; they go back
+     * before the server may be freed with its pool. */
+    buf_drop(c, &c->cbuf);
+    buf_drop(c, &c->ubuf);
+    free(c->txt);
+    c->txt = NULL;
     pc__server_conn_closed(c->server, c);
-    free(c->cbuf.base);
-    c->cbuf.base = NULL;
-    free(c->ubuf.base);
-    c->ubuf.base = NULL;
     free(c->head_out);
     c->head_out = NULL;
     free(c->resp_out);
@@ -152,10 +182,53 @@ pc__conn_release_up(pc_conn_t *c)
     pc_upstream_close(up, on_up_released, c);
 }
 
+const char *
+pc__conn_method(const pc_conn_t *c)
+{
+    return c->txt != NULL ? c->txt->method : "";
+}
+
+/* A header's text for the record: NULL when absent or empty. */
+static const char *
+header_text(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+/* Writes the access-log line of the transaction (AccessLog on). */
+static void
+write_record(pc_conn_t *c, const char *decision, uint64_t duration)
+{
+    const pc_txn_text_t *t = c->txt;
+    pc_access_record_t rec;
+    char upstream[64] = "";
+
+    if (c->up_addr.sa.sa_family == AF_INET || c->up_addr.sa.sa_family == AF_INET6) {
+        pc__sockaddr_format(&c->up_addr.sa, upstream, sizeof(upstream));
+    }
+    rec.start_ms = c->start_wall_ms;
+    rec.id = c->id;
+    rec.client = c->peer;
+    rec.user = NULL; /* no proxy authentication (yet) */
+    rec.method = pc__conn_method(c);
+    rec.target = t != NULL ? t->target : "";
+    rec.host = c->target.host;
+    rec.port = c->target.port;
+    rec.http_minor = c->client_minor;
+    rec.upstream = upstream;
+    rec.status = c->status;
+    rec.bytes_in = c->bytes_in;
+    rec.bytes_out = c->bytes_out;
+    rec.duration_ms = duration;
+    rec.decision = decision;
+    rec.referer = t != NULL ? header_text(t->referer) : NULL;
+    rec.user_agent = t != NULL ? header_text(t->user_agent) : NULL;
+    pc_access_log_write(c->alog, c->conf->access_log_format, c->conf->access_log_query, &rec);
+}
+
 static void
 log_txn(pc_conn_t *c)
 {
-    pc_access_record_t rec;
     char decision[320];
     uint64_t duration;
 
@@ -170,30 +243,14 @@ log_txn(pc_conn_t *c)
     if (c->alog != NULL || c->status == 403) {
         pc__gate_decision(c, decision, sizeof(decision));
     }
-    pc_metrics_txn(pc_server_metrics(c->server), strcmp(c->method, "CONNECT") == 0, c->status,
-                   c->bytes_in, c->bytes_out, duration, c->status == 403 ? decision : NULL,
-                   c->target.host);
-    if (c->alog == NULL) {
-        return; /* AccessLog off */
+    pc_metrics_txn(pc_server_metrics(c->server), strcmp(pc__conn_method(c), "CONNECT") == 0,
+                   c->status, c->bytes_in, c->bytes_out, duration,
+                   c->status == 403 ? decision : NULL, c->target.host);
+    if (c->alog != NULL) { /* else AccessLog off */
+        write_record(c, decision, duration);
     }
-    rec.start_ms = c->start_wall_ms;
-    rec.id = c->id;
-    rec.client = c->peer;
-    rec.user = NULL; /* no proxy authentication (yet) */
-    rec.method = c->method;
-    rec.target = c->target_text;
-    rec.host = c->target.host;
-    rec.port = c->target.port;
-    rec.http_minor = c->client_minor;
-    rec.upstream = c->upstream_peer;
-    rec.status = c->status;
-    rec.bytes_in = c->bytes_in;
-    rec.bytes_out = c->bytes_out;
-    rec.duration_ms = duration;
-    rec.decision = decision;
-    rec.referer = c->referer[0] != '\0' ? c->referer : NULL;
-    rec.user_agent = c->user_agent[0] != '\0' ? c->user_agent : NULL;
-    pc_access_log_write(c->alog, c->conf->access_log_format, c->conf->access_log_query, &rec);
+    free(c->txt); /* logged: the texts are not needed any more */
+    c->txt = NULL;
 }
 
 void
@@ -252,9 +309,19 @@ conn_linger(pc_conn_t *c)
 
 /* ---- reading and writing -------------------------------------------------- */
 
+/* Room for a read into b, taking a block from the pool if b has none. */
 static void
-on_alloc(pc_buf_t *b, bool writing, uv_buf_t *out)
+on_alloc(pc_conn_t *c, pc_buf_t *b, bool writing, uv_buf_t *out)
 {
+    if (b->base == NULL) {
+        b->off = 0;
+        b->len = 0;
+        b->base = pc_buf_pool_get(pc__server_bufs(c->server));
+        if (b->base == NULL) {
+            *out = uv_buf_init(NULL, 0); /* UV_ENOBUFS; the read callback closes */
+            return;
+        }
+    }
     if (b->off + b->len == b->cap && !writing) {
         pc__buf_compact(b);
     }
@@ -273,7 +340,7 @@ on_client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         c->cbuf.off = 0;
         c->cbuf.len = 0;
     }
-    on_alloc(&c->cbuf, c->up_writing, buf);
+    on_alloc(c, &c->cbuf, c->up_writing, buf);
 }
 
 static void
@@ -281,7 +348,7 @@ on_up_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     pc_conn_t *c = h->data;
 
-    on_alloc(&c->ubuf, c->client_writing, buf);
+    on_alloc(c, &c->ubuf, c->client_writing, buf);
 }
 
 void
@@ -320,10 +387,8 @@ pc__conn_read_up(pc_conn_t *c, bool on)
 }
 
 static void
-on_client_written(uv_write_t *req, int status)
+client_written(pc_conn_t *c, int status)
 {
-    pc_conn_t *c = req->data;
-
     c->client_writing = false;
     if (status != 0 || c->closing) {
         pc_conn_close(c);
@@ -348,6 +413,15 @@ on_client_written(uv_write_t *req, int status)
     }
 }
 
+static void
+on_client_written(uv_write_t *req, int status)
+{
+    pc_conn_t *c = req->data;
+
+    client_written(c, status);
+    pc__conn_settle_bufs(c);
+}
+
 int
 pc__conn_write_client_head(pc_conn_t *c, size_t head_len, size_t body_len)
 {
@@ -355,7 +429,9 @@ pc__conn_write_client_head(pc_conn_t *c, size_t head_len, size_t body_len)
     int err;
 
     b[0] = uv_buf_init(c->resp_out, (unsigned)head_len);
-    b[1] = uv_buf_init(c->ubuf.base + c->ubuf.off, (unsigned)body_len);
+    if (body_len > 0) { /* ubuf holds a block only when it holds bytes */
+        b[1] = uv_buf_init(c->ubuf.base + c->ubuf.off, (unsigned)body_len);
+    }
     c->client_wr.data = c;
     err = uv_write(&c->client_wr, (uv_stream_t *)&c->client, b, body_len > 0 ? 2 : 1,
                    on_client_written);
@@ -387,10 +463,8 @@ pc__conn_write_client(pc_conn_t *c, const char *p, size_t n, size_t from_ubuf)
 }
 
 static void
-on_up_written(uv_write_t *req, int status)
+up_written(pc_conn_t *c, int status)
 {
-    pc_conn_t *c = req->data;
-
     c->up_writing = false;
     if (c->closing || c->lingering || status == UV_ECANCELED) {
         return; /* the origin side was released on purpose */
@@ -413,6 +487,15 @@ on_up_written(uv_write_t *req, int status)
     } else {
         pc__http_on_up_written(c);
     }
+}
+
+static void
+on_up_written(uv_write_t *req, int status)
+{
+    pc_conn_t *c = req->data;
+
+    up_written(c, status);
+    pc__conn_settle_bufs(c);
 }
 
 int
@@ -459,25 +542,33 @@ on_client_eof(pc_conn_t *c)
 }
 
 static void
+on_client_data(pc_conn_t *c, size_t n)
+{
+    c->bytes_in += n;
+    if (c->lingering) {
+        return; /* discarded (never added to cbuf) */
+    }
+    c->cbuf.len += n;
+    if (c->mode == MODE_TUNNEL) {
+        pc__tunnel_on_client_data(c);
+    } else if (c->req == REQ_HEAD) {
+        pc__request_parse_head(c);
+    } else {
+        pc__http_on_client_data(c);
+    }
+}
+
+static void
 on_client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     pc_conn_t *c = s->data;
 
     if (nread > 0) {
-        c->bytes_in += (uint64_t)nread;
-        if (c->lingering) {
-            return; /* discarded: the next alloc resets the buffer */
-        }
-        c->cbuf.len += (size_t)nread;
-        if (c->mode == MODE_TUNNEL) {
-            pc__tunnel_on_client_data(c);
-        } else if (c->req == REQ_HEAD) {
-            pc__request_parse_head(c);
-        } else {
-            pc__http_on_client_data(c);
-        }
+        on_client_data(c, (size_t)nread);
+    } else if (nread == UV_ENOBUFS && c->cbuf.base == NULL) {
+        pc_conn_close(c); /* no block: out of memory */
     } else if (nread == UV_ENOBUFS) {
-        pc__conn_read_client(c, false);
+        pc__conn_read_client(c, false); /* cbuf is full */
         if (c->mode == MODE_HTTP && c->req == REQ_HEAD) {
             pc__request_parse_head(c);
         }
@@ -486,6 +577,7 @@ on_client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     } else if (nread < 0) {
         pc_conn_close(c);
     }
+    pc__conn_settle_bufs(c); /* also after a read of nothing (nread 0) */
 }
 
 static void
@@ -501,8 +593,10 @@ on_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             pc__conn_touch(c);
             pc__http_on_up_data(c);
         }
+    } else if (nread == UV_ENOBUFS && c->ubuf.base == NULL) {
+        pc_conn_close(c); /* no block: out of memory */
     } else if (nread == UV_ENOBUFS) {
-        pc__conn_read_up(c, false);
+        pc__conn_read_up(c, false); /* ubuf is full */
     } else if (nread < 0) {
         c->up_eof = true;
         pc__conn_read_up(c, false);
@@ -517,6 +611,7 @@ on_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             pc__http_on_up_eof(c, (int)nread);
         }
     }
+    pc__conn_settle_bufs(c);
 }
 
 /* ---- error replies and the end of a transaction ------------------------- */
@@ -531,9 +626,9 @@ pc__conn_txn_begin(pc_conn_t *c)
     }
     c->target.host[0] = '\0';
     c->target.port = 0;
-    c->upstream_peer[0] = '\0';
-    c->user_agent[0] = '\0';
-    c->referer[0] = '\0';
+    memset(&c->up_addr, 0, sizeof(c->up_addr)); /* AF_UNSPEC: no origin yet */
+    free(c->txt);
+    c->txt = NULL;
     c->txn_active = true;
     memset(&c->host_verdict, 0, sizeof(c->host_verdict));
     memset(&c->verdict, 0, sizeof(c->verdict));
@@ -606,8 +701,6 @@ reset_txn(pc_conn_t *c)
     c->status = 0;
     c->bytes_in = c->cbuf.len; /* pipelined bytes already read belong to the next one */
     c->bytes_out = 0;
-    c->method[0] = '\0';
-    c->target_text[0] = '\0';
     c->ubuf.off = 0;
     c->ubuf.len = 0;
     pc__buf_compact(&c->cbuf);
@@ -726,6 +819,18 @@ on_timer(uv_timer_t *t)
 
 /* ---- connecting ---------------------------------------------------------- */
 
+/* Keeps the origin's address for the access log (formatted only there). */
+static void
+keep_up_addr(pc_conn_t *c, const struct sockaddr *sa)
+{
+    memset(&c->up_addr, 0, sizeof(c->up_addr));
+    if (sa->sa_family == AF_INET) {
+        memcpy(&c->up_addr.in, sa, sizeof(c->up_addr.in));
+    } else if (sa->sa_family == AF_INET6) {
+        memcpy(&c->up_addr.in6, sa, sizeof(c->up_addr.in6));
+    }
+}
+
 static void
 on_up_connect(pc_upstream_t *up, int status, void *data)
 {
@@ -747,7 +852,7 @@ on_up_connect(pc_upstream_t *up, int status, void *data)
         pc_server_metrics(c->server)->origin_connects++;
         uv_tcp_nodelay((uv_tcp_t *)pc_upstream_stream(up), 1); /* a reused one has it */
     }
-    snprintf(c->upstream_peer, sizeof(c->upstream_peer), "%s", pc_upstream_peer(up));
+    keep_up_addr(c, pc_upstream_peer_addr(up));
     pc_upstream_stream(up)->data = c;
     pc__conn_set_timer(c, c->conf->idle_timeout_ms);
     if (c->mode == MODE_TUNNEL) {
@@ -840,12 +945,7 @@ conn_init(pc_conn_t *c, uv_stream_t *listener)
     int len = (int)sizeof(ss), err;
     pc_addr_t a;
 
-    c->cbuf.base = malloc(PC_BUF_SIZE);
-    c->ubuf.base = malloc(PC_BUF_SIZE);
-    if (c->cbuf.base == NULL || c->ubuf.base == NULL) {
-        return UV_ENOMEM;
-    }
-    c->cbuf.cap = c->ubuf.cap = PC_BUF_SIZE;
+    c->cbuf.cap = c->ubuf.cap = PC_BUF_SIZE; /* blocks are taken when bytes arrive */
     err = uv_accept(listener, (uv_stream_t *)&c->client);
     if (err == 0) {
         err = uv_tcp_getpeername(&c->client, (struct sockaddr *)&ss, &len);

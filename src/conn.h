@@ -36,6 +36,14 @@
  * Rules: at most one write in flight per direction, and a side is not read
  * while its buffer is being written (backpressure). The connection is freed
  * in the last close callback (open_handles reaches 0).
+ *
+ * Memory: a relay buffer (cbuf, ubuf) holds a block of the loop's pool
+ * (buf_pool.h) only while it holds bytes. The read callback's alloc takes
+ * one; once a read has been handled and once a write has completed, a
+ * buffer that is empty and not used by the write in flight gives its block
+ * back (pc__conn_settle_bufs). An idle tunnel or keep-alive connection
+ * holds none. The access-log texts of a transaction are one heap block at
+ * their real size (pc_txn_text_t), freed when the transaction is logged.
  */
 #ifndef PC_CONN_H
 #define PC_CONN_H
@@ -47,7 +55,9 @@
 #include <uv.h>
 
 #include "access_log.h"
+#include "buf_pool.h"
 #include "conf.h"
+#include "dns_cache.h"
 #include "http_parse.h"
 #include "portcullis/log.h"
 #include "target.h"
@@ -59,14 +69,27 @@
 #define PC_LINE_MAX      8192                 /* request line limit: longer gets 414 */
 #define PC_MAX_HEADERS   100                  /* more fields get 431 */
 #define PC_HEAD_OUT_SIZE (PC_HEAD_MAX + 1024) /* rewritten head: input + reserve */
+/* Free blocks a loop's pool keeps at least (1 MiB of 64 KiB blocks); it keeps
+ * as many as are in use when that is more (buf_pool.h). */
+#define PC_BUF_POOL_MIN_FREE 16
+
+/* Bounds of the access-log texts of a transaction, the NUL included. */
+#define PC_TXN_METHOD_CAP  24
+#define PC_TXN_TARGET_CAP  1024
+#define PC_TXN_UA_CAP      256
+#define PC_TXN_REFERER_CAP 512
 
 typedef struct pc_server_s pc_server_t;
 typedef struct pc_conn_s pc_conn_t;
 
-/* A fixed-capacity byte buffer; live bytes are base[off .. off+len). */
+/*
+ * A fixed-capacity byte buffer; live bytes are base[off .. off+len). base is
+ * NULL while the buffer holds no block (then off and len are 0): never
+ * compute base + off unless len > 0 or base is known to be set.
+ */
 typedef struct {
-    char *base; /* owned */
-    size_t cap;
+    char *base; /* a block of the server's pool, or NULL */
+    size_t cap; /* the block size, whether a block is held or not */
     size_t off;
     size_t len;
 } pc_buf_t;
@@ -86,10 +109,10 @@ pc__buf_consume(pc_buf_t *b, size_t n)
 static inline void
 pc__buf_compact(pc_buf_t *b)
 {
-    if (b->off != 0) {
+    if (b->len > 0 && b->off != 0) {
         memmove(b->base, b->base + b->off, b->len);
-        b->off = 0;
     }
+    b->off = 0;
 }
 
 /*
@@ -116,6 +139,18 @@ typedef enum { REQ_HEAD, REQ_BODY, REQ_DONE } pc_req_phase_t;
 typedef enum { RESP_IDLE, RESP_HEAD, RESP_BODY, RESP_DONE } pc_resp_phase_t;
 typedef enum { MODE_HTTP, MODE_TUNNEL } pc_conn_mode_t;
 
+/*
+ * The access-log texts of a transaction, cut to the PC_TXN_*_CAP bounds and
+ * stored after the header in one block of their real size.
+ */
+typedef struct {
+    const char *method; /* all four point into text[] */
+    const char *target;
+    const char *user_agent; /* NULL if the request had none */
+    const char *referer;    /* NULL if the request had none */
+    char text[];
+} pc_txn_text_t;
+
 struct pc_conn_s {
     pc_conn_t *prev, *next; /* server's list of live connections */
     pc_server_t *server;    /* borrowed; outlives every connection */
@@ -137,8 +172,8 @@ struct pc_conn_s {
     bool closing;
     bool lingering; /* response sent, client write side shut, draining input */
 
-    pc_buf_t cbuf;  /* client -> origin */
-    pc_buf_t ubuf;  /* origin -> client */
+    pc_buf_t cbuf;  /* client -> origin; its block is returned by pc__conn_settle_bufs */
+    pc_buf_t ubuf;  /* origin -> client; likewise */
     char *head_out; /* owned: rewritten request head until it is written */
     size_t head_out_len;
     char *resp_out;        /* owned: rewritten response head / error page while written */
@@ -180,12 +215,9 @@ struct pc_conn_s {
 
     /* For the access log. */
     char peer[64];
-    char method[24];
-    char target_text[1024];
-    char upstream_peer[64]; /* "ip:port" of the origin connected to; "" if none */
-    char user_agent[256];   /* User-Agent and Referer of the request (bounded); "" if none */
-    char referer[512];
-    unsigned txns; /* transactions begun on this connection */
+    pc_txn_text_t *txt;        /* owned: from the parsed head until logged; NULL before */
+    pc_sockaddr_any_t up_addr; /* the origin connected to; AF_UNSPEC if none */
+    unsigned txns;             /* transactions begun on this connection */
     int status;
     uint64_t bytes_in, bytes_out;
     uint64_t start_loop_ms;
@@ -217,6 +249,13 @@ void pc__conn_set_timer(pc_conn_t *c, uint64_t ms);
 void pc__conn_set_deadline(pc_conn_t *c, uint64_t ms);
 /* Starts the clock and the access-log record of a transaction. */
 void pc__conn_txn_begin(pc_conn_t *c);
+/* The transaction's method as text, "" before its head was parsed. */
+const char *pc__conn_method(const pc_conn_t *c);
+/*
+ * Gives back to the pool the block of each relay buffer that is empty and
+ * not used by the write in flight. Safe to call at any time.
+ */
+void pc__conn_settle_bufs(pc_conn_t *c);
 void pc__conn_finish_txn(pc_conn_t *c);
 void pc__conn_reply_error(pc_conn_t *c, int status, const char *detail);
 void pc__conn_read_client(pc_conn_t *c, bool on);
@@ -295,6 +334,8 @@ bool pc__server_is_admin(const pc_server_t *s, const struct sockaddr *sa);
 
 /* The loop's resolution cache (NULL when there is none). */
 pc_dns_cache_t *pc__server_dns(pc_server_t *s);
+/* The loop's pool of relay blocks (always there). */
+pc_buf_pool_t *pc__server_bufs(pc_server_t *s);
 /* The loop's idle origin connections (NULL when there is none, or stopping). */
 pc_upstream_pool_t *pc__server_pool(pc_server_t *s);
 

@@ -114,7 +114,7 @@ pc__http_on_connected(pc_conn_t *c)
     pc__conn_read_up(c, true);
 }
 
-/* How many bytes at the start of cbuf belong to the request body. */
+/* How many bytes at the start of cbuf (not empty) belong to the request body. */
 static int
 req_body_bytes(pc_conn_t *c, size_t *n, bool *done)
 {
@@ -279,7 +279,10 @@ parse_response(pc_conn_t *c)
     int r;
 
     res.headers = headers;
-    r = pc_http_parse_response(c->ubuf.base + c->ubuf.off, c->ubuf.len, &res, PC_MAX_HEADERS);
+    r = PC_HTTP_INCOMPLETE; /* an empty ubuf holds no block to point into */
+    if (c->ubuf.len > 0) {
+        r = pc_http_parse_response(c->ubuf.base + c->ubuf.off, c->ubuf.len, &res, PC_MAX_HEADERS);
+    }
     if (r == PC_HTTP_INCOMPLETE) {
         if (c->up_eof) {
             pc__conn_reply_error(c, 502, "origin closed the connection without a response");
@@ -304,7 +307,7 @@ parse_response(pc_conn_t *c)
     send_response_head(c, &res, (size_t)r);
 }
 
-/* How many bytes at the start of ubuf belong to the response body. */
+/* How many bytes at the start of ubuf (not empty) belong to the response body. */
 static int
 resp_body_bytes(pc_conn_t *c, size_t *n, bool *done)
 {

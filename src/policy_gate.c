@@ -61,8 +61,8 @@ refuse(pc_conn_t *c)
 
     if (PC_LOGL_INFO <= pc_log_get_level()) {
         pc__gate_decision(c, decision, sizeof(decision));
-        pc_log(PC_LOGL_INFO, c->id, "%s: blocked %s %s:%u (%s)", c->peer, c->method, c->target.host,
-               (unsigned)c->target.port, decision);
+        pc_log(PC_LOGL_INFO, c->id, "%s: blocked %s %s:%u (%s)", c->peer, pc__conn_method(c),
+               c->target.host, (unsigned)c->target.port, decision);
     }
     if (c->refused_by != NULL && strcmp(c->refused_by, "admin") == 0) {
         snprintf(detail, sizeof(detail), "the admin listener is not reachable through the proxy");

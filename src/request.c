@@ -17,25 +17,70 @@
 
 #include "conf_load.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool
 head_line_too_long(const pc_buf_t *b)
 {
-    const char *p = b->base + b->off;
-    size_t n = b->len < PC_LINE_MAX ? b->len : PC_LINE_MAX;
-
-    return b->len > PC_LINE_MAX && memchr(p, '\n', n) == NULL;
+    return b->len > PC_LINE_MAX && memchr(b->base + b->off, '\n', PC_LINE_MAX) == NULL;
 }
 
-static void
-copy_text(char *dst, size_t cap, const char *src, size_t len)
+/* len cut so that the text and its NUL fit in cap bytes. */
+static size_t
+cut(size_t len, size_t cap)
 {
-    if (len >= cap) {
-        len = cap - 1;
+    return len < cap ? len : cap - 1;
+}
+
+/* Copies len bytes of src and a NUL to *p, moves *p past them; returns the copy. */
+static const char *
+put_text(char **p, const char *src, size_t len)
+{
+    char *s = *p;
+
+    if (len > 0) {
+        memcpy(s, src, len);
     }
-    memcpy(dst, src, len);
-    dst[len] = '\0';
+    s[len] = '\0';
+    *p = s + len + 1;
+    return s;
+}
+
+/* The value of the first field named name (cut to cap), or NULL. */
+static const pc_http_header_t *
+find_field(const pc_http_request_t *req, const char *name, size_t *len, size_t cap)
+{
+    int i = pc_http_find_header(req->headers, req->num_headers, name, strlen(name), 0);
+
+    *len = i >= 0 ? cut(req->headers[i].value_len, cap) : 0;
+    return i >= 0 ? &req->headers[i] : NULL;
+}
+
+/*
+ * The access-log texts of the request (method, target, User-Agent, Referer,
+ * each cut to its bound as before) in one block of their real size.
+ */
+static pc_txn_text_t *
+txn_text_new(const pc_http_request_t *req)
+{
+    size_t ml = cut(req->method_len, PC_TXN_METHOD_CAP);
+    size_t tl = cut(req->target_len, PC_TXN_TARGET_CAP);
+    size_t ul, rl;
+    const pc_http_header_t *ua = find_field(req, "User-Agent", &ul, PC_TXN_UA_CAP);
+    const pc_http_header_t *ref = find_field(req, "Referer", &rl, PC_TXN_REFERER_CAP);
+    pc_txn_text_t *t = malloc(sizeof(*t) + ml + tl + ul + rl + 4);
+    char *p;
+
+    if (t == NULL) {
+        return NULL;
+    }
+    p = t->text;
+    t->method = put_text(&p, req->method, ml);
+    t->target = put_text(&p, req->target, tl);
+    t->user_agent = ua != NULL ? put_text(&p, ua->value, ul) : NULL;
+    t->referer = ref != NULL ? put_text(&p, ref->value, rl) : NULL;
+    return t;
 }
 
 static void
@@ -73,25 +118,19 @@ refresh_conf(pc_conn_t *c)
     }
 }
 
-static void
+/* Starts the transaction's record; false (and the connection closed) without memory. */
+static bool
 begin_txn(pc_conn_t *c, const pc_http_request_t *req)
 {
-    int i;
-
     refresh_conf(c);
     pc__conn_txn_begin(c);
-    copy_text(c->method, sizeof(c->method), req->method, req->method_len);
-    copy_text(c->target_text, sizeof(c->target_text), req->target, req->target_len);
     c->client_minor = req->minor_version;
-    i = pc_http_find_header(req->headers, req->num_headers, "User-Agent", 10, 0);
-    if (i >= 0) {
-        copy_text(c->user_agent, sizeof(c->user_agent), req->headers[i].value,
-                  req->headers[i].value_len);
+    c->txt = txn_text_new(req);
+    if (c->txt == NULL) {
+        pc_conn_close(c);
+        return false;
     }
-    i = pc_http_find_header(req->headers, req->num_headers, "Referer", 7, 0);
-    if (i >= 0) {
-        copy_text(c->referer, sizeof(c->referer), req->headers[i].value, req->headers[i].value_len);
-    }
+    return true;
 }
 
 /*
@@ -113,7 +152,8 @@ line_arrived(pc_conn_t *c)
     size_t from = c->head_scanned;
 
     c->head_scanned = c->cbuf.len;
-    return memchr(c->cbuf.base + c->cbuf.off + from, '\n', c->cbuf.len - from) != NULL;
+    return c->cbuf.len > from
+           && memchr(c->cbuf.base + c->cbuf.off + from, '\n', c->cbuf.len - from) != NULL;
 }
 
 void
@@ -125,7 +165,7 @@ pc__request_parse_head(pc_conn_t *c)
 
     req.headers = headers;
     r = PC_HTTP_INCOMPLETE;
-    if (line_arrived(c) || c->cbuf.len <= EARLY_CHECK_BYTES) {
+    if (c->cbuf.len > 0 && (line_arrived(c) || c->cbuf.len <= EARLY_CHECK_BYTES)) {
         r = pc_http_parse_request(c->cbuf.base + c->cbuf.off, c->cbuf.len, &req, PC_MAX_HEADERS);
     }
     if (r == PC_HTTP_INCOMPLETE) {
@@ -147,7 +187,9 @@ pc__request_parse_head(pc_conn_t *c)
         pc__conn_reply_error(c, 400, "malformed request");
         return;
     }
-    begin_txn(c, &req);
+    if (!begin_txn(c, &req)) {
+        return;
+    }
     if (req.target_len + req.method_len + 12 > PC_LINE_MAX) {
         pc__conn_reply_error(c, 414, "request line too long");
     } else if (pc_target_check_host_fields(req.headers, req.num_headers) != 0) {

@@ -53,6 +53,7 @@ struct pc_server_s {
     pc_metrics_t metrics;
     pc_dns_cache_t *dns;      /* owned; NULL: no cache */
     pc_upstream_pool_t *pool; /* owned until closed at the stop; NULL: none */
+    pc_buf_pool_t *bufs;      /* owned: the connections' relay blocks; freed after the last one */
     bool fd_exhausted;        /* out of file descriptors: said once, until accepting works again */
     unsigned fd_cap; /* this worker's clients the descriptor limit allows (UINT_MAX: no limit) */
     bool has_admin;  /* the admin listener's address, which the proxy never connects to */
@@ -128,6 +129,7 @@ maybe_done(pc_server_t *s)
     s->conf = NULL;
     pc_metrics_free(&s->metrics);
     pc_dns_cache_free(s->dns);
+    pc_buf_pool_free(s->bufs);
     free(s);
     if (cb != NULL) {
         cb(data);
@@ -396,7 +398,8 @@ pc_server_start(uv_loop_t *loop, pc_conf_t *conf, pc_access_log_t *access_log,
     size_t i;
     int err = 0;
 
-    if (s == NULL) {
+    if (s == NULL || pc_buf_pool_create(PC_BUF_SIZE, PC_BUF_POOL_MIN_FREE, &s->bufs) != 0) {
+        free(s);
         return UV_ENOMEM;
     }
     s->loop = loop;
@@ -580,6 +583,12 @@ pc_dns_cache_t *
 pc__server_dns(pc_server_t *s)
 {
     return s->dns;
+}
+
+pc_buf_pool_t *
+pc__server_bufs(pc_server_t *s)
+{
+    return s->bufs;
 }
 
 pc_upstream_pool_t *

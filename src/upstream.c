@@ -5,13 +5,20 @@
  * getaddrinfo request in the thread pool and no TCP handle open. Only then
  * does the owner's closed_cb run, so the owner may treat the whole object as
  * one open handle.
+ *
+ * Memory: what only resolving and connecting need (the getaddrinfo and
+ * connect requests, the name, the addresses to try) is a separate block, the
+ * dial, freed as soon as an address connects; a connected upstream (held
+ * by a tunnel, a transaction or the pool) keeps only its handle and the
+ * peer's address. Until then the dial lives as long as the object: a
+ * cancelled getaddrinfo still calls back into it, and closing the handle
+ * during a connect cancels that request in it.
  */
 #include "upstream.h"
 
 #include "dns_cache.h"
 
 #include "portcullis/error.h"
-#include "sockaddr.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -19,27 +26,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct pc_upstream_s {
-    uv_loop_t *loop;   /* borrowed */
-    uv_tcp_t tcp;      /* open while tcp_open */
-    uv_connect_t creq; /* the connect in flight */
-    uv_getaddrinfo_t gai;
-    pc_dns_cache_t *dns; /* borrowed; NULL: no cache */
-    char host[256];      /* the name being resolved (for the cache) */
-    uint16_t port;
+/* What resolving and connecting need; freed once connected (or with the object). */
+typedef struct {
+    uv_connect_t creq;    /* the connect in flight; data: the upstream */
+    uv_getaddrinfo_t gai; /* data: the upstream */
     pc_dns_addrs_t addrs; /* the addresses to try, in order (ports set) */
     unsigned next;        /* index into addrs of the next one to try */
+    unsigned refused;     /* addresses admit turned down */
+    int last_err;
+    char host[]; /* the name being resolved (for the cache), NUL-terminated */
+} pc_dial_t;
+
+struct pc_upstream_s {
+    uv_loop_t *loop;     /* borrowed */
+    uv_tcp_t tcp;        /* open while tcp_open */
+    pc_dial_t *dial;     /* owned; NULL once connected */
+    pc_dns_cache_t *dns; /* borrowed; NULL: no cache */
     pc_upstream_admit_cb admit;
     pc_upstream_connect_cb cb;
     void *data;
     pc_upstream_closed_cb closed_cb;
     void *closed_data;
+    uint16_t port;
     bool tcp_open;
     bool gai_pending;
     bool closing;
-    int last_err;
-    unsigned refused; /* addresses admit turned down */
-    char peer[80];
     pc_sockaddr_any_t peer_sa;
 };
 
@@ -54,6 +65,7 @@ maybe_free(pc_upstream_t *up)
     if (up->closed_cb != NULL) {
         up->closed_cb(up->closed_data);
     }
+    free(up->dial);
     free(up);
 }
 
@@ -84,7 +96,7 @@ on_attempt_closed(uv_handle_t *h)
 static void
 on_connect(uv_connect_t *req, int status)
 {
-    pc_upstream_t *up = PC_CONTAINER_OF(req, pc_upstream_t, creq);
+    pc_upstream_t *up = req->data;
     struct sockaddr_storage ss;
     int len = (int)sizeof(ss);
 
@@ -92,23 +104,24 @@ on_connect(uv_connect_t *req, int status)
         return; /* pc_upstream_close() owns the rest */
     }
     if (status == 0) {
-        if (uv_tcp_getpeername(&up->tcp, (struct sockaddr *)&ss, &len) == 0) {
-            pc__sockaddr_format((const struct sockaddr *)&ss, up->peer, sizeof(up->peer));
-            if ((size_t)len <= sizeof(up->peer_sa)) {
-                memcpy(&up->peer_sa, &ss, (size_t)len);
-            }
+        if (uv_tcp_getpeername(&up->tcp, (struct sockaddr *)&ss, &len) == 0
+            && (size_t)len <= sizeof(up->peer_sa)) {
+            memcpy(&up->peer_sa, &ss, (size_t)len);
         }
+        /* libuv is done with the request once its callback runs. */
+        free(up->dial);
+        up->dial = NULL;
         finish(up, 0);
         return;
     }
-    up->last_err = status;
+    up->dial->last_err = status;
     uv_close((uv_handle_t *)&up->tcp, on_attempt_closed);
 }
 
 static const struct sockaddr *
-next_candidate(pc_upstream_t *up)
+next_candidate(pc_dial_t *d)
 {
-    return up->next < up->addrs.count ? &up->addrs.addr[up->next++].sa : NULL;
+    return d->next < d->addrs.count ? &d->addrs.addr[d->next++].sa : NULL;
 }
 
 /* The next address to try that the caller admits, or NULL. */
@@ -117,48 +130,50 @@ next_address(pc_upstream_t *up)
 {
     const struct sockaddr *sa;
 
-    while ((sa = next_candidate(up)) != NULL) {
+    while ((sa = next_candidate(up->dial)) != NULL) {
         if (up->admit == NULL || up->admit(sa, up->data)) {
             return sa;
         }
-        up->refused++;
+        up->dial->refused++;
     }
     return NULL;
 }
 
 /* Why nothing connected: the last connect error, else the policy, else no address. */
 static int
-no_more_status(const pc_upstream_t *up)
+no_more_status(const pc_dial_t *d)
 {
-    if (up->last_err != 0) {
-        return up->last_err;
+    if (d->last_err != 0) {
+        return d->last_err;
     }
-    return up->refused > 0 ? PC_E_DENIED_FILTER : UV_EAI_NONAME;
+    return d->refused > 0 ? PC_E_DENIED_FILTER : UV_EAI_NONAME;
 }
 
 static void
 try_next(pc_upstream_t *up)
 {
+    pc_dial_t *d = up->dial;
     const struct sockaddr *sa;
     int err;
 
     for (;;) {
         sa = next_address(up);
         if (sa == NULL) {
-            finish(up, no_more_status(up));
+            finish(up, no_more_status(d));
             return;
         }
         err = uv_tcp_init(up->loop, &up->tcp);
         if (err != 0) {
-            up->last_err = err;
+            d->last_err = err;
             continue;
         }
         up->tcp_open = true;
-        err = uv_tcp_connect(&up->creq, &up->tcp, sa, on_connect);
+        d->creq.data = up;
+        err = uv_tcp_connect(&d->creq, &up->tcp, sa, on_connect);
         if (err == 0) {
             return;
         }
-        up->last_err = err;
+        d->last_err = err;
         uv_close((uv_handle_t *)&up->tcp, on_attempt_closed);
         return;
     }
@@ -178,39 +193,50 @@ collect_addrs(const struct addrinfo *res, pc_dns_addrs_t *out)
     }
 }
 
-/* Sets the port of every address in up->addrs (the cache keeps names, not ports). */
+/* Sets the port of every address to try (the cache keeps names, not ports). */
 static void
 set_ports(pc_upstream_t *up)
 {
+    pc_dns_addrs_t *a = &up->dial->addrs;
     unsigned i;
 
-    for (i = 0; i < up->addrs.count; i++) {
-        if (up->addrs.addr[i].sa.sa_family == AF_INET) {
-            up->addrs.addr[i].in.sin_port = htons(up->port);
+    for (i = 0; i < a->count; i++) {
+        if (a->addr[i].sa.sa_family == AF_INET) {
+            a->addr[i].in.sin_port = htons(up->port);
         } else {
-            up->addrs.addr[i].in6.sin6_port = htons(up->port);
+            a->addr[i].in6.sin6_port = htons(up->port);
         }
+    }
+}
+
+/* Remembers what a resolution found, unless it was cancelled (then it found nothing). */
+static void
+cache_answer(pc_upstream_t *up, int status)
+{
+    pc_dial_t *d = up->dial;
+
+    if (up->dns == NULL || status == UV_EAI_CANCELED || status == UV_ECANCELED) {
+        return;
+    }
+    if (status == 0) {
+        pc_dns_cache_put(up->dns, d->host, uv_now(up->loop), &d->addrs);
+    } else {
+        pc_dns_cache_put_negative(up->dns, d->host, uv_now(up->loop), status);
     }
 }
 
 static void
 on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
-    pc_upstream_t *up = PC_CONTAINER_OF(req, pc_upstream_t, gai);
+    pc_upstream_t *up = req->data;
 
     up->gai_pending = false;
-    collect_addrs(res, &up->addrs);
+    collect_addrs(res, &up->dial->addrs);
     uv_freeaddrinfo(res);
-    if (status == 0 && up->addrs.count == 0) {
+    if (status == 0 && up->dial->addrs.count == 0) {
         status = UV_EAI_NODATA; /* names with no IPv4 or IPv6 address */
     }
-    if (up->dns != NULL && status != UV_ECANCELED) {
-        if (status == 0) {
-            pc_dns_cache_put(up->dns, up->host, uv_now(up->loop), &up->addrs);
-        } else {
-            pc_dns_cache_put_negative(up->dns, up->host, uv_now(up->loop), status);
-        }
-    }
+    cache_answer(up, status);
     if (up->closing) {
         maybe_free(up);
         return;
@@ -223,20 +249,21 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     try_next(up);
 }
 
-/* Fills up->addrs with the target if it is an IP literal. Returns true if it was. */
+/* Fills the addresses to try with the target if it is an IP literal. True if it was. */
 static bool
 parse_literal(pc_upstream_t *up, const pc_target_t *t)
 {
-    int err = t->is_ipv6 ? uv_ip6_addr(t->host, t->port, &up->addrs.addr[0].in6)
-                         : uv_ip4_addr(t->host, t->port, &up->addrs.addr[0].in);
+    pc_dns_addrs_t *a = &up->dial->addrs;
+    int err = t->is_ipv6 ? uv_ip6_addr(t->host, t->port, &a->addr[0].in6)
+                         : uv_ip4_addr(t->host, t->port, &a->addr[0].in);
 
-    up->addrs.count = err == 0 ? 1 : 0;
+    a->count = err == 0 ? 1 : 0;
     return err == 0;
 }
 
 /*
- * Answers from the cache: 1 and up->addrs filled (try them), -1 and *err
- * set (a cached "no such name"), 0 (resolve).
+ * Answers from the cache: 1 and the addresses filled (try them), -1 and
+ * *err set (a cached "no such name"), 0 (resolve).
  */
 static int
 from_cache(pc_upstream_t *up, int *err)
@@ -246,14 +273,14 @@ from_cache(pc_upstream_t *up, int *err)
     if (up->dns == NULL) {
         return 0;
     }
-    rc = pc_dns_cache_get(up->dns, up->host, uv_now(up->loop), &up->addrs, err);
+    rc = pc_dns_cache_get(up->dns, up->dial->host, uv_now(up->loop), &up->dial->addrs, err);
     if (rc == 1) {
         set_ports(up);
     }
     return rc;
 }
 
-/* Starts resolving up->host on the thread pool. 0 or a UV_E* code. */
+/* Starts resolving the dial's host on the thread pool. 0 or a UV_E* code. */
 static int
 resolve(pc_upstream_t *up)
 {
@@ -266,7 +293,8 @@ resolve(pc_upstream_t *up)
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
     snprintf(port, sizeof(port), "%u", (unsigned)up->port);
-    err = uv_getaddrinfo(up->loop, &up->gai, on_resolved, up->host, port, &hints);
+    up->dial->gai.data = up;
+    err = uv_getaddrinfo(up->loop, &up->dial->gai, on_resolved, up->dial->host, port, &hints);
     if (err == 0) {
         up->gai_pending = true;
     }
@@ -278,19 +306,24 @@ pc_upstream_connect(uv_loop_t *loop, pc_dns_cache_t *dns, const pc_target_t *t,
                     pc_upstream_admit_cb admit, pc_upstream_connect_cb cb, void *data,
                     pc_upstream_t **out)
 {
+    size_t host_len = strlen(t->host);
     pc_upstream_t *up = calloc(1, sizeof(*up));
     int err = 0, rc;
 
-    if (up == NULL) {
+    if (up != NULL) {
+        up->dial = calloc(1, sizeof(*up->dial) + host_len + 1);
+    }
+    if (up == NULL || up->dial == NULL) {
+        free(up);
         return UV_ENOMEM;
     }
+    memcpy(up->dial->host, t->host, host_len + 1);
     up->loop = loop;
     up->dns = dns;
     up->admit = admit;
     up->cb = cb;
     up->data = data;
     up->port = t->port;
-    snprintf(up->host, sizeof(up->host), "%s", t->host);
     *out = up;
     if (parse_literal(up, t)) {
         try_next(up);
@@ -307,6 +340,7 @@ pc_upstream_connect(uv_loop_t *loop, pc_dns_cache_t *dns, const pc_target_t *t,
     }
     err = resolve(up);
     if (err != 0) {
+        free(up->dial);
         free(up);
         *out = NULL;
     }
@@ -317,12 +351,6 @@ uv_stream_t *
 pc_upstream_stream(pc_upstream_t *up)
 {
     return (uv_stream_t *)&up->tcp;
-}
-
-const char *
-pc_upstream_peer(const pc_upstream_t *up)
-{
-    return up->peer;
 }
 
 const struct sockaddr *
@@ -339,7 +367,7 @@ pc_upstream_close(pc_upstream_t *up, pc_upstream_closed_cb closed_cb, void *data
     up->closed_cb = closed_cb;
     up->closed_data = data;
     if (up->gai_pending) {
-        uv_cancel((uv_req_t *)&up->gai);
+        uv_cancel((uv_req_t *)&up->dial->gai);
     }
     if (up->tcp_open && !uv_is_closing((uv_handle_t *)&up->tcp)) {
         uv_close((uv_handle_t *)&up->tcp, on_attempt_closed);

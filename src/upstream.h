@@ -43,10 +43,7 @@ int pc_upstream_connect(uv_loop_t *loop, pc_dns_cache_t *dns, const pc_target_t 
 /* The connected stream (valid after a successful connect callback). */
 uv_stream_t *pc_upstream_stream(pc_upstream_t *up);
 
-/* The address that was connected to, as "ip:port" text (empty before that). */
-const char *pc_upstream_peer(const pc_upstream_t *up);
-
-/* The same address as a socket address (family AF_UNSPEC before the connect). */
+/* The address that was connected to (family AF_UNSPEC before the connect). */
 const struct sockaddr *pc_upstream_peer_addr(const pc_upstream_t *up);
 
 /*

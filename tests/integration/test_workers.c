@@ -299,7 +299,15 @@ test_workers_sigterm_drains_every_worker(void **state)
         assert_int_equal(pc_it_client_send_str(c[i], req, PC_IT_TIMEOUT_MS), 0);
     }
     assert_int_equal(pc_it_origin_wait_requests(o, 12, PC_IT_TIMEOUT_MS), 0);
-    expect_spread(metrics(f, p), "portcullis_worker_connections_active", 2, 12);
+    /* Where the kernel put 12 connections is not this test's point (the
+     * spread is checked with 48 clients above; 12 once all landed on one
+     * worker under valgrind): all are open, on whichever workers. */
+    {
+        long long sum;
+
+        (void)per_worker(metrics(f, p), "portcullis_worker_connections_active", 2, &sum);
+        assert_int_equal(sum, 12);
+    }
     assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sigterm()), 0);
     for (i = 0; i < 12; i++) {
         pc_it_response_t *r = pc_it_fx_exchange(f, c[i], NULL, false);

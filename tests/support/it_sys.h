@@ -25,6 +25,14 @@ void pc_it_sys_init(void);
  */
 int pc_it_sys_rss_kib(int pid, uint64_t *kib);
 
+/*
+ * Raises this process's soft limit on open descriptors to at least want
+ * (up to the hard limit), so that it and the processes it starts can hold
+ * that many sockets. *got is the soft limit afterwards. POSIX: setrlimit
+ * RLIMIT_NOFILE; elsewhere UV_ENOTSUP.
+ */
+int pc_it_sys_raise_nofile(uint64_t want, uint64_t *got);
+
 /* The signal numbers the harness sends (SIGINT, SIGTERM, SIGKILL). */
 int pc_it_sys_sigint(void);
 int pc_it_sys_sigterm(void);

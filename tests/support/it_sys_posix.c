@@ -1,6 +1,7 @@
 /*
  * it_sys_posix.c: it_sys.h for POSIX systems. RSS comes from Linux procfs;
- * on other POSIX systems (no /proc/<pid>/status) it reports UV_ENOTSUP.
+ * on other POSIX systems (no /proc/<pid>/status) it reports UV_ENOTSUP. The
+ * descriptor limit is RLIMIT_NOFILE.
  */
 #include "it_sys.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 void
@@ -43,6 +45,24 @@ pc_it_sys_rss_kib(int pid, uint64_t *kib)
     }
     fclose(f);
     return rc;
+}
+
+int
+pc_it_sys_raise_nofile(uint64_t want, uint64_t *got)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        return UV_ENOTSUP;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            return UV_EPERM;
+        }
+    }
+    *got = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+    return 0;
 }
 
 int

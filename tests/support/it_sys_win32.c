@@ -28,6 +28,14 @@ pc_it_sys_rss_kib(int pid, uint64_t *kib)
 }
 
 int
+pc_it_sys_raise_nofile(uint64_t want, uint64_t *got)
+{
+    (void)want;
+    (void)got;
+    return UV_ENOTSUP;
+}
+
+int
 pc_it_sys_sigint(void)
 {
     return SIGINT;
