@@ -6,9 +6,10 @@
  * file descriptor with libuv's synchronous fs calls (not stdio: a writer
  * stuck in a write must not hold a stdio lock that the exit would wait on).
  * A reopen opens the new file on the loop and hands it to the writer, which
- * switches between two chunks, so no line is split across files. The ring's size is the bound on
- * memory; when it is full the line is dropped and counted. Dropped lines are reported from the
- * loop thread, at most every REPORT_EVERY ms; a failing write by the writer, once when it
+ * first writes what was queued before the reopen to the old file, then
+ * switches, so no line is split across files and none lands in the wrong one. The ring's size is
+ * the bound on memory; when it is full the line is dropped and counted. Dropped lines are reported
+ * from the loop thread, at most every REPORT_EVERY ms; a failing write by the writer, once when it
  * starts failing and once when it works again.
  *
  * Wake-ups are batched: the loop signals the writer only when it sleeps with
@@ -43,6 +44,7 @@ struct pc_access_log_s {
     char *ring;
     size_t cap, head, len; /* queued bytes: ring[head .. head+len), wrapping */
     uv_file pending;       /* a reopened file for the writer to switch to; -1: none */
+    size_t pending_cut;    /* queued bytes that still go to the old file before the switch */
     bool stop;
     bool finished;    /* the writer thread has written everything and ended */
     bool writer_idle; /* the writer waits for lines (no deadline) */
@@ -198,7 +200,7 @@ writer_main(void *arg)
                 uv_cond_timedwait(&log->cond, &log->lock, (uint64_t)COALESCE_MS * 1000000u);
             }
         }
-        if (log->pending >= 0) {
+        if (log->pending >= 0 && (log->pending_cut == 0 || chunk == NULL)) {
             old = log->fd;
             log->fd = log->pending;
             log->pending = -1;
@@ -213,6 +215,12 @@ writer_main(void *arg)
         n = log->len < CHUNK_MAX ? log->len : CHUNK_MAX;
         if (n > log->cap - log->head) {
             n = log->cap - log->head; /* up to the wrap; the rest next time */
+        }
+        if (log->pending >= 0 && n > log->pending_cut) {
+            n = log->pending_cut; /* the lines from before a reopen go to the old file */
+        }
+        if (log->pending >= 0) {
+            log->pending_cut -= n;
         }
         memcpy(chunk, log->ring + log->head, n);
         log->head = (log->head + n) % log->cap;
@@ -351,6 +359,7 @@ pc_access_log_reopen(pc_access_log_t *log)
     uv_mutex_lock(&log->lock);
     unused = log->pending; /* two reopens in a row: the writer never saw the first */
     log->pending = fd;
+    log->pending_cut = log->len; /* lines queued before the reopen end the old file */
     uv_cond_signal(&log->cond);
     uv_mutex_unlock(&log->lock);
     if (unused >= 0) {

@@ -8,9 +8,9 @@
  */
 #include "buf_pool.h"
 
-#include <stdlib.h>
+#include "portcullis/error.h"
 
-#include <uv.h>
+#include <stdlib.h>
 
 typedef struct free_block_s {
     struct free_block_s *next;
@@ -29,7 +29,7 @@ pc_buf_pool_create(size_t block_size, size_t min_free, pc_buf_pool_t **out)
     pc_buf_pool_t *p = calloc(1, sizeof(*p));
 
     if (p == NULL) {
-        return UV_ENOMEM;
+        return PC_E_NOMEM;
     }
     p->block_size = block_size < sizeof(free_block_t) ? sizeof(free_block_t) : block_size;
     p->min_free = min_free;

@@ -35,7 +35,7 @@ typedef struct {
 
 /*
  * A pool of block_size blocks (at least sizeof(void *)) whose free list
- * keeps up to max(min_free, blocks in use) blocks. 0 or UV_ENOMEM.
+ * keeps up to max(min_free, blocks in use) blocks. 0 or PC_E_NOMEM.
  */
 int pc_buf_pool_create(size_t block_size, size_t min_free, pc_buf_pool_t **out);
 

@@ -792,6 +792,44 @@ test_lifecycle_sigusr1_reopens_access_log(void **state)
     free(text);
 }
 
+/*
+ * A reopen right after a request, before its line was written: the line
+ * still goes to the old file (the writer batches lines for up to 20 ms, so
+ * it is usually queued when the signal comes), the next one to the new.
+ */
+static void
+test_lifecycle_reopen_keeps_lines_in_their_file(void **state)
+{
+    pc_it_fx_t *f = *state;
+    pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
+    pc_it_proxy_t *p = pc_it_fx_proxy(f, "lifecycle_reopen_order", NULL);
+    int port = pc_it_proxy_port(p);
+    char *log = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "access.log"));
+    char *rotated = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "access.log.1"));
+    uint64_t deadline;
+    char *text = NULL;
+    size_t len = 0;
+
+    if (pc_it_sys_sigusr1() == 0) {
+        skip();
+    }
+    pc_it_file_remove(rotated);
+    assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
+    assert_int_equal(rename(log, rotated), 0); /* at once: the line may not be out yet */
+    assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sigusr1()), 0);
+    deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
+    while (pc_it_file_read(log, &text, &len) != 0 && pc_it_now_ms() < deadline) {
+        pc_it_sleep_ms(5);
+    }
+    free(text);
+    assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
+    (void)pc_it_fx_wait_log_lines(f, p, 1); /* one line in the new file */
+    assert_int_equal(pc_it_file_read(rotated, &text, &len), 0);
+    pc_it_fx_defer(f, free, text);
+    assert_true(len > 0 && text[len - 1] == '\n');
+    assert_null(memchr(text, '\n', len - 1)); /* and the first request's in the old one */
+}
+
 /* Traffic keeps a tunnel alive past IdleTimeout; only silence ends it. */
 static void
 test_lifecycle_active_tunnel_outlives_idle_timeout(void **state)
@@ -824,6 +862,7 @@ main(void)
         PC_IT_TEST(test_lifecycle_builtin_defaults),
         PC_IT_TEST(test_lifecycle_sighup_reload),
         PC_IT_TEST(test_lifecycle_sigusr1_reopens_access_log),
+        PC_IT_TEST(test_lifecycle_reopen_keeps_lines_in_their_file),
         PC_IT_TEST(test_lifecycle_send_actions),
         PC_IT_TEST(test_lifecycle_sigterm_idle_proxy),
         PC_IT_TEST(test_lifecycle_sigint_idle_clients),
