@@ -23,7 +23,7 @@
 #define LINGER_MS 2000 /* how long to drain a client after a final error reply */
 
 static void on_client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
-static void on_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void on_up_read(void *owner, ssize_t nread, const uv_buf_t *buf);
 static void on_timer(uv_timer_t *t);
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -344,9 +344,9 @@ on_client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 }
 
 static void
-on_up_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+on_up_alloc(void *owner, uv_buf_t *buf)
 {
-    pc_conn_t *c = h->data;
+    pc_conn_t *c = owner;
 
     on_alloc(c, &c->ubuf, c->client_writing, buf);
 }
@@ -370,19 +370,12 @@ pc__conn_read_client(pc_conn_t *c, bool on)
 void
 pc__conn_read_up(pc_conn_t *c, bool on)
 {
-    uv_stream_t *s;
-
     if (c->closing || !c->up_connected || on == c->up_reading || (on && c->up_eof)) {
         return;
     }
-    s = pc_upstream_stream(c->up);
     c->up_reading = on;
-    if (on) {
-        if (uv_read_start(s, on_up_alloc, on_up_read) != 0) {
-            pc_conn_close(c);
-        }
-    } else {
-        uv_read_stop(s);
+    if (pc_upstream_read(c->up, on) != 0) {
+        pc_conn_close(c);
     }
 }
 
@@ -514,6 +507,14 @@ pc__conn_write_up(pc_conn_t *c, const char *p, size_t n, size_t from_cbuf)
     return 0;
 }
 
+/* The request has no body: nothing more is needed from the client. */
+static bool
+bodiless(const pc_conn_t *c)
+{
+    return c->req_fr.kind == PC_BODY_NONE
+           || (c->req_fr.kind == PC_BODY_LENGTH && c->req_fr.length == 0);
+}
+
 static void
 on_client_eof(pc_conn_t *c)
 {
@@ -524,7 +525,7 @@ on_client_eof(pc_conn_t *c)
         pc_conn_close(c);
     } else if (c->mode == MODE_TUNNEL) {
         pc__tunnel_on_eof(c, true);
-    } else if ((c->req == REQ_HEAD && !c->txn_active) || c->req == REQ_BODY) {
+    } else if ((c->req == REQ_HEAD && !c->txn_active) || (c->req == REQ_BODY && !bodiless(c))) {
         /* Between requests or mid-head there is nothing to answer; mid-body
          * the request can never be completed. */
         pc_conn_close(c);
@@ -573,9 +574,9 @@ on_client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 }
 
 static void
-on_up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+on_up_read(void *owner, ssize_t nread, const uv_buf_t *buf)
 {
-    pc_conn_t *c = s->data;
+    pc_conn_t *c = owner;
 
     if (nread > 0) {
         c->ubuf.len += (size_t)nread;
@@ -719,8 +720,7 @@ pool_up(pc_conn_t *c)
 {
     pc_upstream_t *up = c->up;
 
-    pc__conn_read_up(c, false);
-    c->up = NULL;
+    c->up = NULL; /* reading stays on: the pool reads it from now on */
     c->up_connected = false;
     c->up_reading = false;
     c->open_handles--; /* the client and the timer are still open: never the last */
@@ -845,7 +845,8 @@ on_up_connect(pc_upstream_t *up, int status, void *data)
         uv_tcp_nodelay((uv_tcp_t *)pc_upstream_stream(up), 1); /* a reused one has it */
     }
     keep_up_addr(c, pc_upstream_peer_addr(up));
-    pc_upstream_stream(up)->data = c;
+    pc_upstream_set_reader(up, on_up_alloc, on_up_read, c);
+    c->up_reading = pc_upstream_reading(up); /* on when it came from the pool */
     pc__conn_set_timer(c, c->conf->idle_timeout_ms);
     if (c->mode == MODE_TUNNEL) {
         pc__tunnel_on_connected(c);
@@ -886,7 +887,9 @@ pc__conn_connect(pc_conn_t *c)
 {
     int err;
 
-    pc__conn_read_client(c, false);
+    if (c->mode == MODE_TUNNEL) {
+        pc__conn_read_client(c, false); /* bytes after the CONNECT head wait for the origin */
+    }
     pc__conn_set_deadline(c, c->conf->connect_timeout_ms);
     if (connect_from_pool(c)) {
         return;

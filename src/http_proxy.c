@@ -179,7 +179,6 @@ pc__http_on_up_written(pc_conn_t *c)
     if (c->body_ends_after_write) {
         c->body_ends_after_write = false;
         c->req = REQ_DONE;
-        pc__conn_read_client(c, false); /* pipelined requests wait their turn */
         if (c->resp == RESP_HEAD) {
             /* The whole request is out: the origin has ResponseTimeout to answer. */
             pc__conn_set_deadline(c, c->conf->response_timeout_ms);
@@ -261,8 +260,9 @@ send_response_head(pc_conn_t *c, const pc_http_response_t *res, size_t head_len)
         c->resp_ends_after_write = c->resp_fr.kind == PC_BODY_NONE
                                    || (c->resp_fr.kind == PC_BODY_LENGTH && c->resp_left == 0)
                                    || done;
-        if (body > 0) {
-            pc__conn_read_up(c, false);
+        if (body > 0 && !c->resp_ends_after_write) {
+            /* More of the body may gather after these bytes while they go out. */
+            pc__conn_read_up(c, pc__buf_room(&c->ubuf) > 0);
         }
     }
     if (pc__conn_write_client_head(c, len, body) != 0) {
@@ -362,8 +362,11 @@ resp_body(pc_conn_t *c)
         pc_conn_close(c);
         return;
     }
-    /* More of the body may gather after these bytes while they are written. */
-    pc__conn_read_up(c, !done && pc__buf_room(&c->ubuf) > 0);
+    /* More of the body may gather after these bytes while they are written;
+     * after the last ones, reading stays as it is (see pc__http_on_client_written). */
+    if (!done) {
+        pc__conn_read_up(c, pc__buf_room(&c->ubuf) > 0);
+    }
 }
 
 static void
@@ -401,7 +404,8 @@ pc__http_on_client_written(pc_conn_t *c)
         c->resp_extra = c->ubuf.len > 0; /* bytes past the body: that connection is not reused */
         c->ubuf.off = 0;
         c->ubuf.len = 0; /* anything the origin sent past the body is dropped */
-        pc__conn_read_up(c, false);
+        /* Reading stays on: a connection that goes to the pool is read there,
+         * and one that does not is closed now (check_done) or on what comes. */
         check_done(c);
         return;
     }

@@ -51,6 +51,10 @@ struct pc_upstream_s {
     bool tcp_open;
     bool gai_pending;
     bool closing;
+    bool reading;
+    pc_upstream_alloc_fn ralloc;
+    pc_upstream_read_fn rread;
+    void *rowner;
     pc_sockaddr_any_t peer_sa;
 };
 
@@ -322,6 +326,7 @@ pc_upstream_connect(uv_loop_t *loop, pc_dns_cache_t *dns, const pc_target_t *t,
     up->dns = dns;
     up->admit = admit;
     up->cb = cb;
+    pc_upstream_set_reader(up, NULL, NULL, NULL);
     up->data = data;
     up->port = t->port;
     *out = up;
@@ -345,6 +350,84 @@ pc_upstream_connect(uv_loop_t *loop, pc_dns_cache_t *dns, const pc_target_t *t,
         *out = NULL;
     }
     return err;
+}
+
+/* The reader of an upstream nobody reads yet: it stops at the first event. */
+static char orphan_scratch[64];
+
+static void
+orphan_alloc(void *owner, uv_buf_t *buf)
+{
+    (void)owner;
+    *buf = uv_buf_init(orphan_scratch, sizeof(orphan_scratch));
+}
+
+static void
+orphan_read(void *owner, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    if (nread != 0) {
+        (void)pc_upstream_read(owner, false);
+    }
+}
+
+static void
+on_read_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    pc_upstream_t *up = PC_CONTAINER_OF(h, pc_upstream_t, tcp);
+
+    (void)suggested;
+    up->ralloc(up->rowner, buf);
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    pc_upstream_t *up = PC_CONTAINER_OF(s, pc_upstream_t, tcp);
+
+    if (nread < 0 && nread != UV_ENOBUFS) {
+        up->reading = false; /* libuv stops reading at EOF and on errors */
+    }
+    up->rread(up->rowner, nread, buf);
+}
+
+void
+pc_upstream_set_reader(pc_upstream_t *up, pc_upstream_alloc_fn alloc, pc_upstream_read_fn read,
+                       void *owner)
+{
+    if (alloc == NULL) {
+        alloc = orphan_alloc;
+        read = orphan_read;
+        owner = up;
+    }
+    up->ralloc = alloc;
+    up->rread = read;
+    up->rowner = owner;
+}
+
+int
+pc_upstream_read(pc_upstream_t *up, bool on)
+{
+    int err = 0;
+
+    if (on == up->reading) {
+        return 0;
+    }
+    if (on) {
+        err = uv_read_start((uv_stream_t *)&up->tcp, on_read_alloc, on_read);
+    } else {
+        err = uv_read_stop((uv_stream_t *)&up->tcp);
+    }
+    if (err == 0) {
+        up->reading = on;
+    }
+    return err;
+}
+
+bool
+pc_upstream_reading(const pc_upstream_t *up)
+{
+    return up->reading;
 }
 
 uv_stream_t *

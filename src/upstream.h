@@ -43,6 +43,22 @@ int pc_upstream_connect(uv_loop_t *loop, pc_dns_cache_t *dns, const pc_target_t 
 /* The connected stream (valid after a successful connect callback). */
 uv_stream_t *pc_upstream_stream(pc_upstream_t *up);
 
+/*
+ * Reading the connected stream goes through its current reader: alloc gives
+ * a buffer, read gets what libuv read (as uv_read_cb), both with owner.
+ * Changing the reader does not touch the read state, so a connection can go
+ * from a client connection to the pool of idle ones and back while reading
+ * stays on: no epoll change per request. A new, or taken, upstream has a
+ * reader that stops reading at the first event.
+ */
+typedef void (*pc_upstream_alloc_fn)(void *owner, uv_buf_t *buf);
+typedef void (*pc_upstream_read_fn)(void *owner, ssize_t nread, const uv_buf_t *buf);
+void pc_upstream_set_reader(pc_upstream_t *up, pc_upstream_alloc_fn alloc, pc_upstream_read_fn read,
+                            void *owner);
+/* Starts or stops reading; nothing happens when it already is so. 0 or a UV_E* code. */
+int pc_upstream_read(pc_upstream_t *up, bool on);
+bool pc_upstream_reading(const pc_upstream_t *up);
+
 /* The address that was connected to (family AF_UNSPEC before the connect). */
 const struct sockaddr *pc_upstream_peer_addr(const pc_upstream_t *up);
 

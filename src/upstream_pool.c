@@ -128,26 +128,25 @@ close_up(pc_upstream_pool_t *p, pc_upstream_t *up)
 }
 
 static void
-on_idle_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+on_idle_alloc(void *owner, uv_buf_t *buf)
 {
-    entry_t *e = h->data;
+    entry_t *e = owner;
 
-    (void)suggested;
     *buf = uv_buf_init(e->pool->scratch, sizeof(e->pool->scratch));
 }
 
 /* Anything from an idle origin (its close, a reset, bytes nobody asked for) ends it. */
 static void
-on_idle_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+on_idle_read(void *owner, ssize_t nread, const uv_buf_t *buf)
 {
-    entry_t *e = s->data;
+    entry_t *e = owner;
     pc_upstream_pool_t *p = e->pool;
 
     (void)buf;
     if (nread == 0) {
         return;
     }
-    uv_read_stop(s);
+    (void)pc_upstream_read(e->up, false);
     p->stats.dropped++;
     close_up(p, remove_entry(p, e));
 }
@@ -212,7 +211,6 @@ pc_upstream_pool_close(pc_upstream_pool_t *p, void (*done)(void *), void *data)
 void
 pc_upstream_pool_put(pc_upstream_pool_t *p, pc_upstream_t *up, const char *host, uint16_t port)
 {
-    uv_stream_t *s = pc_upstream_stream(up);
     entry_t *e;
 
     if (p->closing || p->max_idle == 0 || p->idle_ms == 0 || strlen(host) >= sizeof(e->host)
@@ -230,8 +228,8 @@ pc_upstream_pool_put(pc_upstream_pool_t *p, pc_upstream_t *up, const char *host,
     e->port = port;
     e->hash = hash_key(host, port);
     memcpy(e->host, host, strlen(host) + 1);
-    s->data = e;
-    if (uv_read_start(s, on_idle_alloc, on_idle_read) != 0) {
+    pc_upstream_set_reader(up, on_idle_alloc, on_idle_read, e);
+    if (pc_upstream_read(up, true) != 0) { /* usually it still is: no system call */
         free(e);
         close_up(p, up);
         return;
@@ -264,10 +262,8 @@ pc_upstream_pool_take(pc_upstream_pool_t *p, const char *host, uint16_t port,
 
         if (e->hash == h && e->port == port && strcmp(e->host, host) == 0) {
             pc_upstream_t *up = remove_entry(p, e);
-            uv_stream_t *s = pc_upstream_stream(up);
 
-            uv_read_stop(s);
-            s->data = NULL;
+            pc_upstream_set_reader(up, NULL, NULL, NULL); /* until the taker sets its own */
             if (admit == NULL || admit(pc_upstream_peer_addr(up), data)) {
                 p->stats.reused++;
                 return up;

@@ -52,15 +52,18 @@ void pc_upstream_pool_close(pc_upstream_pool_t *p, void (*done)(void *), void *d
 
 /*
  * Takes ownership of up, a connected upstream between requests (nothing
- * unread, nothing being written), as a connection to host:port.
+ * unread, nothing being written), as a connection to host:port. Its reader
+ * becomes the pool's, and reading is left on (started if it was not).
  */
 void pc_upstream_pool_put(pc_upstream_pool_t *p, pc_upstream_t *up, const char *host,
                           uint16_t port);
 
 /*
  * An idle connection to host:port whose address admit(sa, data) accepts
- * (admit may be NULL), newest first, or NULL. The caller owns it (its stream
- * is not being read) and closes it with pc_upstream_close(). Connections
+ * (admit may be NULL), newest first, or NULL. The caller owns it and closes
+ * it with pc_upstream_close(); it is still being read (reading stays on
+ * across owners, see pc_upstream_set_reader), by a reader that stops at the
+ * first event until the caller sets its own. Connections
  * admit refuses are closed.
  */
 pc_upstream_t *pc_upstream_pool_take(pc_upstream_pool_t *p, const char *host, uint16_t port,
