@@ -15,39 +15,6 @@
 
 static const char ok_response[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
-/* tmpl with every "PORT" replaced by port; freed at teardown. */
-static const char *
-with_port(pc_it_fx_t *f, const char *tmpl, int port)
-{
-    char num[16];
-    size_t n = (size_t)snprintf(num, sizeof(num), "%d", port);
-    char *out = pc_it_fx_defer(f, free, pc_it_xmalloc(strlen(tmpl) * 2 + 1));
-    size_t o = 0;
-
-    while (*tmpl != '\0') {
-        if (strncmp(tmpl, "PORT", 4) == 0) {
-            memcpy(out + o, num, n);
-            o += n;
-            tmpl += 4;
-        } else {
-            out[o++] = *tmpl++;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-/* n copies of ch, NUL-terminated; freed at teardown. */
-static char *
-filled(pc_it_fx_t *f, char ch, size_t n)
-{
-    char *s = pc_it_fx_defer(f, free, pc_it_xmalloc(n + 1));
-
-    memset(s, ch, n);
-    s[n] = '\0';
-    return s;
-}
-
 /* Sends a malformed request; expects 400, a close, and (usually) no origin. */
 static void
 expect_400(pc_it_fx_t *f, const char *name, const char *tmpl, bool head_may_reach_origin)
@@ -57,8 +24,9 @@ expect_400(pc_it_fx_t *f, const char *name, const char *tmpl, bool head_may_reac
 
     pc_it_fx_proxy(f, name, NULL);
     c = pc_it_fx_client(f);
-    assert_int_equal(
-        pc_it_client_send_str(c, with_port(f, tmpl, pc_it_origin_port(o)), PC_IT_TIMEOUT_MS), 0);
+    assert_int_equal(pc_it_client_send_str(c, pc_it_fx_with_port(f, tmpl, pc_it_origin_port(o)),
+                                           PC_IT_TIMEOUT_MS),
+                     0);
     pc_it_fx_expect_error(f, c, 400);
     if (!head_may_reach_origin) {
         assert_int_equal(pc_it_origin_accepts(o), 0);
@@ -124,7 +92,7 @@ expect_501(pc_it_fx_t *f, const char *name, const char *tmpl)
 {
     pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
 
-    expect_status_unreached(f, o, name, with_port(f, tmpl, pc_it_origin_port(o)), 501);
+    expect_status_unreached(f, o, name, pc_it_fx_with_port(f, tmpl, pc_it_origin_port(o)), 501);
 }
 
 /* expect_status_for() on the running proxy; the answer must take min_ms to max_ms. */
@@ -145,7 +113,7 @@ test_errors_request_line_too_long_414(void **state)
 {
     pc_it_fx_t *f = *state;
     pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
-    const char *path = filled(f, 'a', 10 * 1024);
+    const char *path = pc_it_fx_filled(f, 'a', 10 * 1024);
 
     expect_status_unreached(f, o, "errors_request_line_too_long_414",
                             pc_it_fx_strf(f,
@@ -159,7 +127,7 @@ test_errors_head_too_large_431(void **state)
 {
     pc_it_fx_t *f = *state;
     pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
-    const char *value = filled(f, 'v', 5 * 1024);
+    const char *value = pc_it_fx_filled(f, 'v', 5 * 1024);
 
     /* Four 5 KiB fields: 20 KiB of head in only five fields. */
     expect_status_unreached(f, o, "errors_head_too_large_431",

@@ -53,42 +53,6 @@ wrapped(void)
     return w != NULL && *w != '\0';
 }
 
-/*
- * tmpl with every "PORT" replaced by port, into a buffer freed at teardown.
- * Only for a bounded number of calls per test (the fixture defers 128).
- */
-static char *
-with_port(pc_it_fx_t *f, const char *tmpl, int port)
-{
-    char num[16];
-    size_t n = (size_t)snprintf(num, sizeof(num), "%d", port);
-    char *out = pc_it_fx_defer(f, free, pc_it_xmalloc(strlen(tmpl) * 2 + 16));
-    size_t o = 0;
-
-    while (*tmpl != '\0') {
-        if (strncmp(tmpl, "PORT", 4) == 0) {
-            memcpy(out + o, num, n);
-            o += n;
-            tmpl += 4;
-        } else {
-            out[o++] = *tmpl++;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-/* n copies of ch, NUL-terminated; freed at teardown. */
-static char *
-filled(pc_it_fx_t *f, char ch, size_t n)
-{
-    char *s = pc_it_fx_defer(f, free, pc_it_xmalloc(n + 1));
-
-    memset(s, ch, n);
-    s[n] = '\0';
-    return s;
-}
-
 /* The error body the proxy writes: "<status> <reason>: <detail>\n". */
 static void
 expect_error_body(pc_it_fx_t *f, pc_it_client_t *c, int status, const char *reason,
@@ -249,10 +213,11 @@ test_hostile_connection_tokens_in_response(void **state)
     pc_it_response_t *r;
 
     pc_it_fx_proxy(f, "hostile_connection_tokens_in_response", NULL);
-    r = pc_it_fx_exchange(f, pc_it_fx_client(f),
-                          with_port(f, "GET http://127.0.0.1:PORT/ HTTP/1.1\r\nHost: h\r\n\r\n",
-                                    pc_it_origin_port(o)),
-                          false);
+    r = pc_it_fx_exchange(
+        f, pc_it_fx_client(f),
+        pc_it_fx_with_port(f, "GET http://127.0.0.1:PORT/ HTTP/1.1\r\nHost: h\r\n\r\n",
+                           pc_it_origin_port(o)),
+        false);
     pc_it_assert_bytes("relayed response", r->raw, r->raw_len, want, sizeof(want) - 1);
 }
 
@@ -575,7 +540,8 @@ test_hostile_chunk_size_from_client(void **state)
             req = chunk_request(f, port, chunk_cases[i].size_line);
         } else {
             print_message("case %zu: endless extension\n", i);
-            req = chunk_request(f, port, pc_it_fx_strf(f, "5;ext=%s", filled(f, 'a', 8 * KIB)));
+            req = chunk_request(f, port,
+                                pc_it_fx_strf(f, "5;ext=%s", pc_it_fx_filled(f, 'a', 8 * KIB)));
         }
         c = pc_it_fx_client(f);
         (void)pc_it_client_send_str(c, req, PC_IT_TIMEOUT_MS);
@@ -621,7 +587,7 @@ test_hostile_chunk_size_from_origin(void **state)
         if (i < ARRAY_LEN(chunk_cases)) {
             size_line = chunk_cases[i].size_line;
         } else if (i == ARRAY_LEN(chunk_cases)) {
-            size_line = pc_it_fx_strf(f, "5;ext=%s", filled(f, 'a', 8 * KIB));
+            size_line = pc_it_fx_strf(f, "5;ext=%s", pc_it_fx_filled(f, 'a', 8 * KIB));
         } else {
             size_line = "7fffffffffffffff";
             close_after = true;
@@ -883,10 +849,10 @@ fast_error_paths(pc_it_fx_t *f, const pc_it_pol_t *t, pc_it_origin_t *bad_origin
              pc_it_fx_strf(f, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", t->port));
     add_path(paths, &n, "414", 414,
              pc_it_fx_strf(f, "GET http://127.0.0.1:%d/%s HTTP/1.1\r\nHost: h\r\n\r\n", t->port,
-                           filled(f, 'a', 9 * KIB)));
+                           pc_it_fx_filled(f, 'a', 9 * KIB)));
     add_path(paths, &n, "431", 431,
              pc_it_fx_strf(f, "GET http://127.0.0.1:%d/ HTTP/1.1\r\nHost: h\r\nX: %s\r\n\r\n",
-                           t->port, filled(f, 'v', 17 * KIB)));
+                           t->port, pc_it_fx_filled(f, 'v', 17 * KIB)));
     add_path(paths, &n, "501", 501,
              pc_it_fx_strf(f, "GET https://127.0.0.1:%d/ HTTP/1.1\r\nHost: h\r\n\r\n", t->port));
     add_path(paths, &n, "502 refused", 502,

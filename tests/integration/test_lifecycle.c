@@ -756,6 +756,35 @@ test_lifecycle_send_actions(void **state)
     assert_non_null(strstr(err, "is the proxy running?"));
 }
 
+/*
+ * Moves access.log to access.log.1, sends SIGUSR1, waits for the new file,
+ * makes one request to the origin on oport, and checks that the new file
+ * has that one line and the old one exactly one line too.
+ */
+static void
+rotate_then_one_request(pc_it_fx_t *f, pc_it_proxy_t *p, int oport)
+{
+    char *log = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "access.log"));
+    char *rotated = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "access.log.1"));
+    uint64_t deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
+    char *text = NULL;
+    size_t len = 0;
+
+    pc_it_file_remove(rotated);
+    assert_int_equal(rename(log, rotated), 0);
+    assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sigusr1()), 0);
+    while (pc_it_file_read(log, &text, &len) != 0 && pc_it_now_ms() < deadline) {
+        pc_it_sleep_ms(5); /* the reopen creates the new file */
+    }
+    free(text);
+    assert_int_equal(get_via(f, "127.0.0.1", pc_it_proxy_port(p), oport), 200);
+    (void)pc_it_fx_wait_log_lines(f, p, 1); /* exactly one line in the new file */
+    assert_int_equal(pc_it_file_read(rotated, &text, &len), 0);
+    pc_it_fx_defer(f, free, text);
+    assert_true(len > 0 && text[len - 1] == '\n');
+    assert_null(memchr(text, '\n', len - 1)); /* and one in the old one */
+}
+
 /* SIGUSR1 after the access log was moved away: new lines go to a new file. */
 static void
 test_lifecycle_sigusr1_reopens_access_log(void **state)
@@ -763,33 +792,14 @@ test_lifecycle_sigusr1_reopens_access_log(void **state)
     pc_it_fx_t *f = *state;
     pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
     pc_it_proxy_t *p = pc_it_fx_proxy(f, "lifecycle_sigusr1_reopen", NULL);
-    int port = pc_it_proxy_port(p);
-    char *log = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "access.log"));
-    char *rotated = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "access.log.1"));
-    uint64_t deadline;
-    char *text = NULL;
-    size_t len = 0;
 
     if (pc_it_sys_sigusr1() == 0) {
         skip();
     }
     (void)pc_it_fx_wait_log_lines(f, p, 0); /* nothing logged yet */
-    assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
+    assert_int_equal(get_via(f, "127.0.0.1", pc_it_proxy_port(p), pc_it_origin_port(o)), 200);
     (void)pc_it_fx_wait_log_lines(f, p, 1);
-    pc_it_file_remove(rotated);
-    assert_int_equal(rename(log, rotated), 0);
-    assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sigusr1()), 0);
-    deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
-    while (pc_it_file_read(log, &text, &len) != 0 && pc_it_now_ms() < deadline) {
-        pc_it_sleep_ms(20); /* the reopen creates the new file */
-    }
-    free(text);
-    assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
-    (void)pc_it_fx_wait_log_lines(f, p, 1); /* exactly one line in the new file */
-    assert_int_equal(pc_it_file_read(rotated, &text, &len), 0);
-    assert_int_equal(len > 0 && text[len - 1] == '\n', 1);
-    assert_null(memchr(text, '\n', len - 1)); /* and one in the old one */
-    free(text);
+    rotate_then_one_request(f, p, pc_it_origin_port(o));
 }
 
 /*
@@ -803,31 +813,12 @@ test_lifecycle_reopen_keeps_lines_in_their_file(void **state)
     pc_it_fx_t *f = *state;
     pc_it_origin_t *o = pc_it_fx_http_origin(f, ok_response);
     pc_it_proxy_t *p = pc_it_fx_proxy(f, "lifecycle_reopen_order", NULL);
-    int port = pc_it_proxy_port(p);
-    char *log = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "access.log"));
-    char *rotated = pc_it_fx_defer(f, free, pc_it_proxy_path(p, "access.log.1"));
-    uint64_t deadline;
-    char *text = NULL;
-    size_t len = 0;
 
     if (pc_it_sys_sigusr1() == 0) {
         skip();
     }
-    pc_it_file_remove(rotated);
-    assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
-    assert_int_equal(rename(log, rotated), 0); /* at once: the line may not be out yet */
-    assert_int_equal(pc_it_proxy_signal(p, pc_it_sys_sigusr1()), 0);
-    deadline = pc_it_now_ms() + PC_IT_TIMEOUT_MS;
-    while (pc_it_file_read(log, &text, &len) != 0 && pc_it_now_ms() < deadline) {
-        pc_it_sleep_ms(5);
-    }
-    free(text);
-    assert_int_equal(get_via(f, "127.0.0.1", port, pc_it_origin_port(o)), 200);
-    (void)pc_it_fx_wait_log_lines(f, p, 1); /* one line in the new file */
-    assert_int_equal(pc_it_file_read(rotated, &text, &len), 0);
-    pc_it_fx_defer(f, free, text);
-    assert_true(len > 0 && text[len - 1] == '\n');
-    assert_null(memchr(text, '\n', len - 1)); /* and the first request's in the old one */
+    assert_int_equal(get_via(f, "127.0.0.1", pc_it_proxy_port(p), pc_it_origin_port(o)), 200);
+    rotate_then_one_request(f, p, pc_it_origin_port(o)); /* at once: the line may not be out */
 }
 
 /* Traffic keeps a tunnel alive past IdleTimeout; only silence ends it. */

@@ -87,6 +87,37 @@ pc_it_fx_strf(pc_it_fx_t *f, const char *fmt, ...)
     return pc_it_fx_defer(f, free, s);
 }
 
+char *
+pc_it_fx_with_port(pc_it_fx_t *f, const char *tmpl, int port)
+{
+    char num[16];
+    size_t n = (size_t)snprintf(num, sizeof(num), "%d", port);
+    char *out = pc_it_fx_defer(f, free, pc_it_xmalloc(strlen(tmpl) * 2 + 16));
+    size_t o = 0;
+
+    while (*tmpl != '\0') {
+        if (strncmp(tmpl, "PORT", 4) == 0) {
+            memcpy(out + o, num, n);
+            o += n;
+            tmpl += 4;
+        } else {
+            out[o++] = *tmpl++;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+char *
+pc_it_fx_filled(pc_it_fx_t *f, char ch, size_t n)
+{
+    char *s = pc_it_fx_defer(f, free, pc_it_xmalloc(n + 1));
+
+    memset(s, ch, n);
+    s[n] = '\0';
+    return s;
+}
+
 pc_it_proxy_t *
 pc_it_fx_proxy(pc_it_fx_t *f, const char *name, const char *conf_extra)
 {

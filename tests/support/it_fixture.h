@@ -56,6 +56,12 @@ void *pc_it_fx_defer(pc_it_fx_t *f, void (*fn)(void *), void *p);
 /* A formatted string freed at teardown. */
 char *pc_it_fx_strf(pc_it_fx_t *f, const char *fmt, ...) PC_IT_PRINTF(2, 3);
 
+/* tmpl with every "PORT" replaced by port; freed at teardown. */
+char *pc_it_fx_with_port(pc_it_fx_t *f, const char *tmpl, int port);
+
+/* n copies of ch, NUL-terminated; freed at teardown. */
+char *pc_it_fx_filled(pc_it_fx_t *f, char ch, size_t n);
+
 /* Starts the proxy (see pc_it_proxy_start); asserts success. */
 pc_it_proxy_t *pc_it_fx_proxy(pc_it_fx_t *f, const char *name, const char *conf_extra);
 
