@@ -488,10 +488,28 @@ pc_workers_set_admin_address(pc_workers_t *p, const struct sockaddr *sa)
 
 /* ---- start --------------------------------------------------------------- */
 
+/* The CPUs this process may use: the platform's affinity count, else libuv's CPU list. */
+static unsigned
+cpu_count(void)
+{
+    unsigned n = pc_platform_cpu_count();
+    uv_cpu_info_t *info;
+    int k = 0;
+
+    if (n > 0) {
+        return n;
+    }
+    if (uv_cpu_info(&info, &k) != 0) {
+        return 1;
+    }
+    uv_free_cpu_info(info, k);
+    return k > 0 ? (unsigned)k : 1;
+}
+
 unsigned
 pc_workers_count(const pc_conf_t *conf)
 {
-    unsigned n = conf->workers != 0 ? conf->workers : pc_platform_cpu_count();
+    unsigned n = conf->workers != 0 ? conf->workers : cpu_count();
 
     if (n > PC_MAX_WORKERS) {
         n = PC_MAX_WORKERS;

@@ -137,9 +137,9 @@ unsigned long pc_platform_fd_limit(void);
 /* ---- workers: CPUs and listening sockets --------------------------------- */
 
 /*
- * The CPUs this process may run on (Workers auto): Linux counts its
- * affinity mask (taskset, cgroup cpusets), elsewhere libuv's CPU list.
- * At least 1.
+ * The CPUs this process may run on where the system can tell: on Linux the
+ * affinity mask (taskset, cgroup cpusets). 0 elsewhere: the caller counts
+ * libuv's CPU list instead.
  */
 unsigned pc_platform_cpu_count(void);
 

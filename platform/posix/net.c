@@ -19,19 +19,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static unsigned
-libuv_cpu_count(void)
-{
-    uv_cpu_info_t *info;
-    int n = 0;
-
-    if (uv_cpu_info(&info, &n) != 0) {
-        return 1;
-    }
-    uv_free_cpu_info(info, n);
-    return n > 0 ? (unsigned)n : 1;
-}
-
 unsigned
 pc_platform_cpu_count(void)
 {
@@ -43,7 +30,7 @@ pc_platform_cpu_count(void)
         return (unsigned)CPU_COUNT(&set);
     }
 #endif
-    return libuv_cpu_count();
+    return 0;
 }
 
 pc_listen_mode_t

@@ -1,21 +1,14 @@
 /*
  * net.c (Windows): the workers' OS needs. One worker only: an IOCP port
  * owns a socket, so two loops cannot accept from one, and Windows has no
- * SO_REUSEPORT balancing. The CPU count is libuv's.
+ * SO_REUSEPORT balancing. The CPU count is libuv's (workers.c).
  */
 #include "portcullis/platform.h"
 
 unsigned
 pc_platform_cpu_count(void)
 {
-    uv_cpu_info_t *info;
-    int n = 0;
-
-    if (uv_cpu_info(&info, &n) != 0) {
-        return 1;
-    }
-    uv_free_cpu_info(info, n);
-    return n > 0 ? (unsigned)n : 1;
+    return 0; /* no affinity count here: workers.c counts libuv's CPU list */
 }
 
 pc_listen_mode_t
