@@ -55,7 +55,7 @@ int pc_it_sys_kill(uv_process_t *proc, int signum);
 /*
  * A fresh, empty directory with a short path, for unix sockets: a socket
  * path may not exceed 107 bytes, and a build directory can be deeper than
- * that. POSIX: under /tmp; Windows: NULL. Free it with
+ * that. POSIX: under the system's temporary directory (P_tmpdir); Windows: NULL. Free it with
  * pc_it_sys_socket_dir_remove(), which also removes the files in it.
  */
 char *pc_it_sys_socket_dir(void);

@@ -3,6 +3,7 @@
  * on other POSIX systems (no /proc/<pid>/status) it reports UV_ENOTSUP. The
  * descriptor limit is RLIMIT_NOFILE.
  */
+#define _XOPEN_SOURCE 700 /* P_tmpdir, mkdtemp, strdup */
 #include "it_sys.h"
 
 #include <uv.h>
@@ -110,12 +111,14 @@ pc_it_sys_kill(uv_process_t *proc, int signum)
 char *
 pc_it_sys_socket_dir(void)
 {
-    /* POSIX requires /tmp; $TMPDIR is not used because it may be deep too. */
-    char *dir = strdup("/tmp/pc-it-XXXXXX");
+    /* The system's temporary directory (P_tmpdir), not $TMPDIR, which may be deep too. */
+    size_t cap = sizeof(P_tmpdir) + sizeof("/pc-it-XXXXXX");
+    char *dir = malloc(cap);
 
     if (dir == NULL) {
         return NULL;
     }
+    snprintf(dir, cap, "%s/pc-it-XXXXXX", P_tmpdir);
     if (mkdtemp(dir) == NULL) {
         fprintf(stderr, "harness: mkdtemp %s: %s\n", dir, strerror(errno));
         free(dir);
