@@ -65,7 +65,6 @@ static int set_access_log(parse_t *p, const directive_t *d, const char *v, size_
 static int set_path(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_string(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_seconds(parse_t *p, const directive_t *d, const char *v, size_t len);
-static int set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_count(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_log_level(parse_t *p, const directive_t *d, const char *v, size_t len);
 static int set_workers(parse_t *p, const directive_t *d, const char *v, size_t len);
@@ -100,8 +99,8 @@ static const directive_t directives[] = {
     {"ShutdownTimeout", set_seconds, false, offsetof(pc_conf_t, shutdown_timeout_ms), 0, 3600},
     {"OriginKeepAlive", set_seconds, false, offsetof(pc_conf_t, origin_keepalive_ms), 0, 3600},
     {"OriginKeepAliveMax", set_count, false, offsetof(pc_conf_t, origin_keepalive_max), 0, 100000},
-    {"MaxClients", set_max_clients, false, 0, 1, 1000000},
-    {"MaxClientsPerAddress", set_max_clients, false, 1, 0, 1000000},
+    {"MaxClients", set_count, false, offsetof(pc_conf_t, max_clients), 1, 1000000},
+    {"MaxClientsPerAddress", set_count, false, offsetof(pc_conf_t, max_per_address), 0, 1000000},
     {"LogLevel", set_log_level, false, 0, 0, 0},
     {"Workers", set_workers, false, 0, 1, PC_MAX_WORKERS},
     {"ViaName", set_via_name, false, 0, 0, 0},
@@ -595,23 +594,6 @@ set_count(parse_t *p, const directive_t *d, const char *v, size_t len)
         return rc;
     }
     *(unsigned *)(void *)((char *)p->conf + d->offset) = (unsigned)n;
-    return 0;
-}
-
-static int
-set_max_clients(parse_t *p, const directive_t *d, const char *v, size_t len)
-{
-    uint64_t n = 0;
-    int rc = parse_ranged(p, d, v, len, &n);
-
-    if (rc != 0) {
-        return rc;
-    }
-    if (d->offset == 1) {
-        p->conf->max_per_address = (unsigned)n;
-    } else {
-        p->conf->max_clients = (unsigned)n;
-    }
     return 0;
 }
 
