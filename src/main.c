@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <uv.h>
-
 typedef struct {
     pc_app_args_t app;
     const char *send; /* -s ACTION, or NULL */
@@ -192,21 +190,9 @@ run_app(void *data)
  * silent DNS server would hold every other lookup, however fast (a name in
  * /etc/hosts included), for the resolver's whole timeout. A larger pool,
  * set before libuv starts it, keeps lookups independent. The environment
- * still wins. (libuv reads it with getenv: on Windows the CRT environment,
- * which uv_os_setenv does not change, so there the pool keeps its default.)
+ * still wins.
  */
 #define THREADPOOL_SIZE "32"
-
-static void
-size_thread_pool(void)
-{
-    char buf[16];
-    size_t len = sizeof(buf);
-
-    if (uv_os_getenv("UV_THREADPOOL_SIZE", buf, &len) == UV_ENOENT) {
-        (void)uv_os_setenv("UV_THREADPOOL_SIZE", THREADPOOL_SIZE);
-    }
-}
 
 int
 main(int argc, char **argv)
@@ -225,7 +211,7 @@ main(int argc, char **argv)
     if (args.send != NULL) {
         return send_action(&args);
     }
-    size_thread_pool();
+    pc_platform_env_default("UV_THREADPOOL_SIZE", THREADPOOL_SIZE);
     if (args.service) {
         rc = pc_platform_service_run(run_app, &args.app, &status);
         if (rc == 0) {

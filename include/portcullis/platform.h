@@ -192,6 +192,13 @@ int pc_platform_daemonize(void);
 void pc_platform_daemon_ready(bool ok);
 
 /*
+ * Sets name to value in the environment that getenv() reads, unless name is
+ * set already (the user's value wins). For libraries that read their
+ * settings there at first use; call it before that.
+ */
+void pc_platform_env_default(const char *name, const char *value);
+
+/*
  * User/Group: drops root privileges for good once the listeners are bound
  * and the pid file is written. group may be NULL (the user's own group).
  * Order: setgid, initgroups, setuid; then verified (real and effective ids,

@@ -892,12 +892,6 @@ test_faults_silent_dns_does_not_hold_other_lookups(void **state)
     int i;
 
     PC_IT_REQUIRE_SANDBOX();
-#if defined(_WIN32)
-    /* libuv reads UV_THREADPOOL_SIZE with getenv, which on Windows does not
-     * see what the proxy sets: there the pool keeps its 4 threads (documented). */
-    print_message("skipped: the resolver pool is not enlarged on Windows\n");
-    skip();
-#endif
     pc_it_fx_dns(f, PC_IT_DNS_SILENT);
     pc_it_fx_proxy(f, "faults_silent_dns_does_not_hold_other_lookups",
                    "ConnectTimeout 60\nShutdownTimeout 1");
