@@ -178,7 +178,6 @@ pc__conn_release_up(pc_conn_t *c)
     }
     c->up = NULL;
     c->up_connected = false;
-    c->up_reading = false;
     pc_upstream_close(up, on_up_released, c);
 }
 
@@ -370,11 +369,10 @@ pc__conn_read_client(pc_conn_t *c, bool on)
 void
 pc__conn_read_up(pc_conn_t *c, bool on)
 {
-    if (c->closing || !c->up_connected || on == c->up_reading || (on && c->up_eof)) {
+    if (c->closing || !c->up_connected || (on && c->up_eof)) {
         return;
     }
-    c->up_reading = on;
-    if (pc_upstream_read(c->up, on) != 0) {
+    if (pc_upstream_read(c->up, on) != 0) { /* nothing happens when it already is so */
         pc_conn_close(c);
     }
 }
@@ -593,7 +591,6 @@ on_up_read(void *owner, ssize_t nread, const uv_buf_t *buf)
     } else if (nread < 0) {
         c->up_eof = true;
         pc__conn_read_up(c, false);
-        c->up_reading = false;
         if (c->mode == MODE_TUNNEL) {
             if (nread == UV_EOF) {
                 pc__tunnel_on_eof(c, false);
@@ -722,7 +719,6 @@ pool_up(pc_conn_t *c)
 
     c->up = NULL; /* reading stays on: the pool reads it from now on */
     c->up_connected = false;
-    c->up_reading = false;
     c->open_handles--; /* the client and the timer are still open: never the last */
     pc_upstream_pool_put(pc__server_pool(c->server), up, c->target.host, c->target.port);
 }
@@ -845,8 +841,7 @@ on_up_connect(pc_upstream_t *up, int status, void *data)
         uv_tcp_nodelay((uv_tcp_t *)pc_upstream_stream(up), 1); /* a reused one has it */
     }
     keep_up_addr(c, pc_upstream_peer_addr(up));
-    pc_upstream_set_reader(up, on_up_alloc, on_up_read, c);
-    c->up_reading = pc_upstream_reading(up); /* on when it came from the pool */
+    pc_upstream_set_reader(up, on_up_alloc, on_up_read, c); /* reading on when pooled */
     pc__conn_set_timer(c, c->conf->idle_timeout_ms);
     if (c->mode == MODE_TUNNEL) {
         pc__tunnel_on_connected(c);

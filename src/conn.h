@@ -181,7 +181,7 @@ struct pc_conn_s {
     size_t client_wlen;    /* bytes of the client write in flight taken from ubuf */
     size_t up_wlen;        /* bytes of the origin write in flight taken from cbuf */
     bool client_writing, up_writing;
-    bool client_reading, up_reading;
+    bool client_reading; /* (the origin side's read state is kept by the upstream) */
     bool client_eof, up_eof;
     bool up_connected;
     bool up_reused;            /* the origin connection came from the pool (this transaction) */

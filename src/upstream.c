@@ -424,12 +424,6 @@ pc_upstream_read(pc_upstream_t *up, bool on)
     return err;
 }
 
-bool
-pc_upstream_reading(const pc_upstream_t *up)
-{
-    return up->reading;
-}
-
 uv_stream_t *
 pc_upstream_stream(pc_upstream_t *up)
 {

@@ -57,7 +57,6 @@ void pc_upstream_set_reader(pc_upstream_t *up, pc_upstream_alloc_fn alloc, pc_up
                             void *owner);
 /* Starts or stops reading; nothing happens when it already is so. 0 or a UV_E* code. */
 int pc_upstream_read(pc_upstream_t *up, bool on);
-bool pc_upstream_reading(const pc_upstream_t *up);
 
 /* The address that was connected to (family AF_UNSPEC before the connect). */
 const struct sockaddr *pc_upstream_peer_addr(const pc_upstream_t *up);
