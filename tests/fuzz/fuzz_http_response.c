@@ -70,11 +70,7 @@ check_prefixes(const char *buf, size_t limit, size_t salt)
     if (limit == 0) {
         return;
     }
-    cut[0] = 0;
-    cut[1] = 1 % limit;
-    cut[2] = limit / 2;
-    cut[3] = limit - 1;
-    cut[4] = salt % limit;
+    pc_fuzz_prefix_cuts(limit, salt, cut);
     for (i = 0; i < 5; i++) {
         memset(&res, 0, sizeof(res));
         res.headers = headers;
@@ -117,17 +113,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&res, 0, sizeof(res));
     res.headers = headers;
     r = pc_http_parse_response(buf, size, &res, MAX_HEADERS);
-    PC_FUZZ_CHECK(r > 0 || r == PC_HTTP_INCOMPLETE || r == PC_HTTP_ERROR
-                  || r == PC_HTTP_TOO_MANY_HEADERS);
+    head_len = pc_fuzz_head_len(r, buf, size);
     if (r == PC_HTTP_INCOMPLETE) {
         check_prefixes(buf, size, salt);
     }
-    if (r <= 0) {
+    if (head_len == 0) {
         return 0;
     }
-    head_len = (size_t)r;
-    PC_FUZZ_CHECK(head_len >= 4 && head_len <= size);
-    PC_FUZZ_CHECK(memcmp(buf + head_len - 4, "\r\n\r\n", 4) == 0);
     check_head(&res, buf, head_len);
     check_prefixes(buf, head_len, salt);
     {
